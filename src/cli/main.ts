@@ -1,0 +1,32 @@
+import { Command, CommanderError } from 'commander';
+import { KairosError } from '../errors.js';
+import { registerExplain } from './commands/explain.js';
+
+/** Builds the `kairos` command tree. Each command lives in its own module under `commands/`. */
+export function buildProgram(): Command {
+  const program = new Command('kairos')
+    .description('One scheduler and orchestrator for AI and data pipelines.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerExplain(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (error instanceof KairosError) {
+      process.stderr.write(`kairos: ${error.message} [${error.code}]\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw error;
+  }
+}

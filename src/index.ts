@@ -1,0 +1,40 @@
+/** Kairos — the public API. Named exports only. */
+export {
+  KairosError,
+  ErrorCode,
+  ConfigError,
+  InvalidCronError,
+  InvalidDurationError,
+  InvalidDateError,
+  InvalidTimezoneError,
+  InvalidTriggerError,
+  DuplicateJobError,
+  JobNotFoundError,
+  SchedulerStoppedError,
+  TimeoutError,
+  AbortedError,
+  StoreError,
+  MigrationError,
+  UnknownProviderError,
+  ProviderUnavailableError,
+  PayloadTooLargeError,
+  PayloadNotSerializableError,
+  UnknownHandlerError,
+  QueueJobNotFoundError,
+  InvalidFlowError,
+  InvalidParametersError,
+  RunNotFoundError,
+  StepOutputNotRecordableError,
+  WorkflowCancelledError,
+  InvalidProfileError,
+} from './errors.js';
+export { parseDuration, formatDuration, type Duration } from './core/duration.js';
+export { systemClock, type Clock, type TimerHandle } from './core/clock.js';
+export { silentLogger, type Logger } from './core/logger.js';
+export { TypedEmitter } from './core/events.js';
+export { RunState, Lane, isTerminal } from './core/states.js';
+export { select, parseFrequency, type TaskProfile, type LaneDecision } from './core/decision-matrix.js';
+export type { Trigger, TriggerSpec } from './core/triggers/trigger.js';
+export type { Store, SqliteStore, PostgresStore } from './store/store.js';
+export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite/open.js';
+export { openPostgresStore, type PostgresStoreOptions } from './store/postgres/open.js';

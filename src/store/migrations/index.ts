@@ -1,0 +1,5 @@
+import type { Migration } from './migration.js';
+import { migration as localSchedules } from './001_local_jobs.js';
+
+/** Every migration, in order. Add a lane's migration here with the next free version number. */
+export const MIGRATIONS: readonly Migration[] = [localSchedules];
