@@ -61,6 +61,14 @@ export interface NewJob {
   timeoutMs?: number;
   /** Free-form metadata carried with the job (the seed's `metadata`). */
   metadata?: Record<string, unknown>;
+  /**
+   * Attempts already made. Default 0. Set only when Kairos hands a job back to a provider after holding
+   * it (a delayed retry on a broker without native delay), so the attempt count survives the hand-over;
+   * providers store it as the job's `attempt` (and deliver it + 1).
+   */
+  attempt?: number;
+  /** The last error of a job handed back for another attempt. Default null. */
+  lastError?: string;
 }
 
 /** A job as stored and delivered. */
