@@ -1,5 +1,6 @@
 import type { Migration } from './migration.js';
 import { migration as localSchedules } from './001_local_jobs.js';
+import { migration as queue } from './002_queue.js';
 
 /** Every migration, in order. Add a lane's migration here with the next free version number. */
-export const MIGRATIONS: readonly Migration[] = [localSchedules];
+export const MIGRATIONS: readonly Migration[] = [localSchedules, queue];
