@@ -32,6 +32,7 @@ export const ErrorCode = {
   StepOutputNotRecordable: 'KAIROS_STEP_OUTPUT_NOT_RECORDABLE',
   WorkflowCancelled: 'KAIROS_WORKFLOW_CANCELLED',
   InvalidProfile: 'KAIROS_INVALID_PROFILE',
+  DeploymentNotFound: 'KAIROS_DEPLOYMENT_NOT_FOUND',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -211,6 +212,13 @@ export class WorkflowCancelledError extends KairosError {
 export class InvalidProfileError extends KairosError {
   constructor(message: string, options?: KairosErrorOptions) {
     super(ErrorCode.InvalidProfile, message, options);
+  }
+}
+
+/** No deployment has the given name (or id); `details.name` says which. */
+export class DeploymentNotFoundError extends KairosError {
+  constructor(message: string, options?: KairosErrorOptions) {
+    super(ErrorCode.DeploymentNotFound, message, options);
   }
 }
 
