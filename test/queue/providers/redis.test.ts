@@ -46,9 +46,10 @@ describe('redis provider specifics', { skip }, () => {
       const ids = (await provider.enqueue(Array.from({ length: 20 }, (_, i) => ({ queue, name: 'k', payload: i })))).map((r) => r.id);
       const first = await fetchUntil(provider, queue, 10);
       // Kill the provider's connections (found by their client name) as a network drop would.
-      const ours = (await admin.client('LIST')).split('\n').filter((line) => line.includes(` name=${prefix} `));
+      const list = String(await admin.client('LIST'));
+      const ours = list.split('\n').filter((line) => line.includes(` name=${prefix} `));
       assert.ok(ours.length > 0, 'the provider has a named connection');
-      for (const line of ours) await admin.client('KILL', 'ID', /id=(\d+)/.exec(line)![1]!);
+      for (const line of ours) await admin.call('CLIENT', 'KILL', 'ID', /id=(\d+)/.exec(line)![1]!);
       for (const lease of first) await provider.ack(lease);
       const rest = await fetchUntil(provider, queue, 10);
       for (const lease of rest) await provider.ack(lease);
