@@ -38,3 +38,17 @@ export type { Trigger, TriggerSpec } from './core/triggers/trigger.js';
 export type { Store, SqliteStore, PostgresStore } from './store/store.js';
 export { openSqliteStore, type SqliteStoreOptions } from './store/sqlite/open.js';
 export { openPostgresStore, type PostgresStoreOptions } from './store/postgres/open.js';
+export {
+  cronTrigger,
+  intervalTrigger,
+  dateTrigger,
+  andTrigger,
+  orTrigger,
+  applyJitter,
+  triggerFromSpec,
+  triggerFromApschedulerFields,
+  APSCHEDULER_TRIGGER_FIELDS,
+  type CronTriggerOptions,
+  type IntervalTriggerOptions,
+  type ApschedulerTriggerKind,
+} from './core/triggers/index.js';
