@@ -222,6 +222,34 @@ export class DeploymentNotFoundError extends KairosError {
   }
 }
 
+/** An HTTP request the API cannot read: malformed JSON, a wrong type, a body too deep or too large. */
+export class InvalidRequestError extends KairosError {
+  constructor(message: string, options?: KairosErrorOptions) {
+    super(ErrorCode.InvalidRequest, message, options);
+  }
+}
+
+/** An API request without a valid bearer token. */
+export class UnauthorizedError extends KairosError {
+  constructor(message: string, options?: KairosErrorOptions) {
+    super(ErrorCode.Unauthorized, message, options);
+  }
+}
+
+/** An API request whose token's role may not do what it asked. */
+export class ForbiddenError extends KairosError {
+  constructor(message: string, options?: KairosErrorOptions) {
+    super(ErrorCode.Forbidden, message, options);
+  }
+}
+
+/** An API request for a path or method the server does not have. */
+export class RouteNotFoundError extends KairosError {
+  constructor(message: string, options?: KairosErrorOptions) {
+    super(ErrorCode.RouteNotFound, message, options);
+  }
+}
+
 /** Turns anything thrown into an Error, so handlers that throw strings or objects are still reported. */
 export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
