@@ -19,12 +19,21 @@ export class WakeUps {
 
   /** Resolves on a wake-up for `queue`, after `timeoutMs`, or when `signal` aborts. */
   wait(queue: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
+    return this.arm(queue, timeoutMs, signal).promise;
+  }
+
+  /**
+   * Like `wait`, but armed now and cancellable: arm before looking for work, so a wake-up that
+   * arrives while looking is not lost; cancel when the work was found.
+   */
+  arm(queue: string, timeoutMs: number, signal?: AbortSignal): { promise: Promise<void>; cancel: () => void } {
+    let done: () => void = () => undefined;
+    const promise = new Promise<void>((resolve) => {
       if (signal?.aborted === true || timeoutMs <= 0) {
         resolve();
         return;
       }
-      const done = () => {
+      done = () => {
         clearTimeout(timer);
         this.emitter.off(queue, done);
         signal?.removeEventListener('abort', done);
@@ -34,6 +43,7 @@ export class WakeUps {
       this.emitter.on(queue, done);
       signal?.addEventListener('abort', done, { once: true });
     });
+    return { promise, cancel: () => done() };
   }
 
   /** Releases every waiter (close()). */
