@@ -33,6 +33,10 @@ export const ErrorCode = {
   WorkflowCancelled: 'KAIROS_WORKFLOW_CANCELLED',
   InvalidProfile: 'KAIROS_INVALID_PROFILE',
   DeploymentNotFound: 'KAIROS_DEPLOYMENT_NOT_FOUND',
+  InvalidRequest: 'KAIROS_INVALID_REQUEST',
+  Unauthorized: 'KAIROS_UNAUTHORIZED',
+  Forbidden: 'KAIROS_FORBIDDEN',
+  RouteNotFound: 'KAIROS_ROUTE_NOT_FOUND',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
