@@ -141,7 +141,7 @@ const dowArb: fc.Arbitrary<DowValue> = fc.oneof(
 type DomValue = { text: string; days: number[]; last: boolean };
 const domArb: fc.Arbitrary<DomValue> = fc.oneof(
   { arbitrary: fieldArb(1, 31).map((f) => ({ text: f.text, days: f.values, last: false })), weight: 6 },
-  { arbitrary: fc.constant({ text: 'L', days: [], last: true }), weight: 1 },
+  { arbitrary: fc.constant<DomValue>({ text: 'L', days: [], last: true }), weight: 1 },
 );
 
 /**
