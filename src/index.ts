@@ -52,3 +52,21 @@ export {
   type IntervalTriggerOptions,
   type ApschedulerTriggerKind,
 } from './core/triggers/index.js';
+export { LocalScheduler, createLocalScheduler, DEFAULT_STOP_DEADLINE_MS } from './local/scheduler.js';
+export { JobHandle, type RunOutcome } from './local/job-handle.js';
+export {
+  MisfitReason,
+  type JobContext,
+  type JobFn,
+  type JobOptions,
+  type AddJobOptions,
+  type JobChanges,
+  type JobDefaults,
+  type JobStatus,
+  type ErrorSummary,
+  type LocalSchedulerOptions,
+  type LocalSchedulerEvents,
+  type StopReport,
+} from './local/types.js';
+export type { EveryOptions, CronOptions, Instant } from './local/trigger-builders.js';
+export type { ScheduleInternalTaskOptions } from './local/seed-api.js';
