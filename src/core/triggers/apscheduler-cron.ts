@@ -118,6 +118,8 @@ function translateSimple(field: 'year' | 'month' | 'hour' | 'minute' | 'second',
       const part = raw.trim();
       if (part === '*') return '*';
       const range = readRange(field, part);
+      // `*/n` reads better kept as is; a year step must start at APScheduler's first year, 1970.
+      if (field !== 'year' && STAR_STEP.test(part)) return part;
       if (range === undefined) throw fail(field, value, `'${part}' is not an expression APScheduler accepts here (*, */n, a, a-b, a-b/n, a,b,c${field === 'month' ? ', jan-dec' : ''}).`);
       return formatRange(range, range.first === range.last && range.step === undefined);
     })
@@ -197,7 +199,8 @@ export function apschedulerCronExpression(given: Partial<Record<ApschedulerCronF
   APSCHEDULER_CRON_FIELDS.forEach((field, index) => {
     const value = given[field];
     if (value !== undefined && value !== null) text[field] = asText(field, value);
-    else text[field] = index > leastSignificant ? DEFAULTS[field] : '*';
+    // With no field at all APScheduler leaves everything `*` (every second).
+    else text[field] = present.length > 0 && index > leastSignificant ? DEFAULTS[field] : '*';
   });
 
   if (text.week !== '*') {
