@@ -1,0 +1,411 @@
+/**
+ * The queue worker runtime: pulls jobs from one provider, runs their handlers, and settles each job
+ * (ack / retry / dead-letter). There is no SQL or broker code here — only the provider contract.
+ *
+ * Each queue the worker serves has its own pull loop and its own concurrency limit. A loop asks the
+ * provider for at most as many jobs as it has free slots (long-polling up to `pollWaitMs`), and
+ * starts a handler for each. While a handler runs, a heartbeat extends its lease every `leaseMs / 3`
+ * (BullMQ's lock renewal, graphile-worker's locked_at): a long job keeps its lease, a dead worker's
+ * jobs come back to the queue when their leases expire. A handler's AbortSignal fires on its timeout
+ * (TimeoutError), on worker shutdown (AbortedError) and when its lease was lost.
+ *
+ * Settling a failure: attempts left → retry after the backoff (held in the Kairos store when the
+ * broker cannot delay); none left → dead letter. A job whose handler key is unknown on this worker is
+ * dead-lettered at once with UnknownHandlerError — retrying cannot make the key appear.
+ *
+ * Shutdown (`stop`): stop fetching, let in-flight jobs finish until the deadline, then abort them and
+ * hand them back to the queue for another worker. If the broker goes away, fetch errors are reported
+ * as `worker_error` and the loop backs off and tries again; the provider reconnects, and unacked jobs
+ * are redelivered after their leases — nothing is lost.
+ */
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import { TypedEmitter } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import { silentLogger } from '../core/logger.js';
+import { AbortedError, ConfigError, TimeoutError, UnknownHandlerError, toError } from '../errors.js';
+import { DEFAULT_BACKOFF, backoffDelayMs, checkBackoff } from './backoff.js';
+import { DEFAULT_LEASE_MS, type BackoffPolicy, type HeldJobStore, type Job, type Lease, type QueueProvider } from './contract.js';
+import { DelayDispatcher } from './delay-dispatcher.js';
+import { createHandlerRegistry, type HandlerRegistry, type JobContext, type JobHandler } from './handlers.js';
+
+export interface QueueWorkerEvents extends Record<string, unknown> {
+  job_started: { queue: string; job: Job };
+  job_completed: { queue: string; job: Job; durationMs: number; result: unknown };
+  /** Every failed attempt, before it is retried or dead-lettered. */
+  job_failed: { queue: string; job: Job; error: Error; durationMs: number; willRetry: boolean };
+  job_retried: { queue: string; job: Job; error: Error; delayMs: number; runAtMs: number };
+  job_dead: { queue: string; job: Job; error: Error };
+  /** Something went wrong around the jobs (fetch, ack, heartbeat): the worker carries on. */
+  worker_error: { queue: string | null; operation: string; error: Error };
+}
+
+export interface QueueWorkerOptions {
+  provider: QueueProvider;
+  /** The queue(s) to serve. */
+  queue: string | readonly string[];
+  /** Handlers by job key. */
+  handlers: HandlerRegistry | Record<string, JobHandler>;
+  /** Most handlers running at once, per queue (a number for all, or by queue name). Default 1. */
+  concurrency?: number | Readonly<Record<string, number>>;
+  /** How long a fetched job is ours before it is redelivered elsewhere. Default 30000 (DEFAULT_LEASE_MS). */
+  leaseMs?: number;
+  /** How long one fetch long-polls for work. Default 5000. */
+  pollWaitMs?: number;
+  /** Backoff for jobs that carry none. Default DEFAULT_BACKOFF (exponential from 1 s, ×2, ≤ 1 h, +0–20 %). */
+  defaultBackoff?: BackoffPolicy;
+  /** Where to hold delayed retries when the provider cannot delay (`capabilities.nativeDelay` false). */
+  heldJobs?: HeldJobStore;
+  /** Run a DelayDispatcher for `heldJobs` inside this worker. Default true when `heldJobs` is given. */
+  dispatchHeldJobs?: boolean;
+  /** Default time `stop()` lets in-flight jobs finish before aborting them. Default 30000. */
+  shutdownTimeoutMs?: number;
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** Default: silent. */
+  logger?: Logger;
+  /** Jitter source for backoff (tests pin it). Default Math.random. */
+  random?: () => number;
+}
+
+interface Running {
+  lease: Lease;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/** A stateful runtime object: create with `createQueueWorker`, then `start()` and later `stop()`. */
+export class QueueWorker {
+  readonly events: TypedEmitter<QueueWorkerEvents>;
+  private readonly provider: QueueProvider;
+  private readonly queues: readonly string[];
+  private readonly handlers: HandlerRegistry;
+  private readonly concurrencyByQueue: ReadonlyMap<string, number>;
+  private readonly leaseMs: number;
+  private readonly pollWaitMs: number;
+  private readonly defaultBackoff: BackoffPolicy;
+  private readonly heldJobs: HeldJobStore | undefined;
+  private readonly dispatcher: DelayDispatcher | null;
+  private readonly shutdownTimeoutMs: number;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly random: () => number;
+  private readonly running = new Map<string, Set<Running>>();
+  private readonly slotWaiters = new Map<string, () => void>();
+  private fetchController = new AbortController();
+  private loops: Promise<void>[] = [];
+  private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+
+  constructor(options: QueueWorkerOptions) {
+    this.provider = options.provider;
+    this.queues = typeof options.queue === 'string' ? [options.queue] : [...options.queue];
+    if (this.queues.length === 0) throw new ConfigError('A worker needs at least one queue.', { details: { field: 'queue' } });
+    this.handlers = isRegistry(options.handlers) ? options.handlers : createHandlerRegistry(options.handlers);
+    const concurrency = options.concurrency ?? 1;
+    this.concurrencyByQueue = new Map(
+      this.queues.map((queue) => {
+        const n = typeof concurrency === 'number' ? concurrency : (concurrency[queue] ?? 1);
+        if (!Number.isInteger(n) || n < 1) {
+          throw new ConfigError(`concurrency for queue '${queue}' must be a whole number ≥ 1.`, { details: { field: 'concurrency', value: n } });
+        }
+        return [queue, n];
+      }),
+    );
+    this.leaseMs = positive(options.leaseMs ?? DEFAULT_LEASE_MS, 'leaseMs');
+    this.pollWaitMs = nonNegative(options.pollWaitMs ?? 5_000, 'pollWaitMs');
+    this.defaultBackoff = checkBackoff(options.defaultBackoff ?? DEFAULT_BACKOFF, 'defaultBackoff');
+    this.shutdownTimeoutMs = nonNegative(options.shutdownTimeoutMs ?? 30_000, 'shutdownTimeoutMs');
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.random = options.random ?? Math.random;
+    this.heldJobs = options.heldJobs;
+    if (!this.provider.capabilities.nativeDelay && this.heldJobs === undefined) {
+      throw new ConfigError(
+        `The ${this.provider.name} provider cannot delay jobs, so the worker needs heldJobs (a HeldJobStore on the Kairos store) to hold retries.`,
+        { details: { field: 'heldJobs', provider: this.provider.name } },
+      );
+    }
+    this.dispatcher =
+      this.heldJobs !== undefined && (options.dispatchHeldJobs ?? true)
+        ? new DelayDispatcher({ heldJobs: this.heldJobs, provider: this.provider, clock: this.clock, logger: this.logger })
+        : null;
+    this.events = new TypedEmitter<QueueWorkerEvents>((error, event) =>
+      this.logger.warn({ err: error, event }, 'a queue worker event listener threw'),
+    );
+    for (const queue of this.queues) this.running.set(queue, new Set());
+  }
+
+  /** How many handlers are running now, per queue. */
+  inFlight(queue?: string): number {
+    if (queue !== undefined) return this.running.get(queue)?.size ?? 0;
+    let n = 0;
+    for (const set of this.running.values()) n += set.size;
+    return n;
+  }
+
+  get isRunning(): boolean {
+    return this.state === 'running';
+  }
+
+  /** Ensures the queues exist and starts one pull loop per queue. */
+  async start(): Promise<void> {
+    if (this.state !== 'idle') throw new ConfigError(`This worker is ${this.state}; create a new one to start again.`);
+    this.state = 'running';
+    await this.provider.connect();
+    for (const queue of this.queues) await this.provider.ensureQueue(queue);
+    this.dispatcher?.start();
+    this.loops = this.queues.map((queue) => this.pullLoop(queue));
+  }
+
+  /**
+   * Stops fetching, waits up to `timeoutMs` for in-flight jobs, then aborts the rest and hands them
+   * back to the queue. Resolves when every job is settled. Does not close the provider.
+   */
+  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.state === 'idle') {
+      this.state = 'stopped';
+      return;
+    }
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    this.fetchController.abort();
+    for (const wake of this.slotWaiters.values()) wake();
+    await Promise.all(this.loops);
+    const all = () => [...this.running.values()].flatMap((set) => [...set]);
+    const timeoutMs = options.timeoutMs ?? this.shutdownTimeoutMs;
+    let timer: TimerHandle | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = this.clock.setTimer(() => resolve('deadline'), timeoutMs);
+    });
+    const outcome = await Promise.race([Promise.all(all().map((r) => r.done)).then(() => 'done' as const), deadline]);
+    if (timer !== undefined) this.clock.clearTimer(timer);
+    if (outcome === 'deadline') {
+      for (const job of all()) job.controller.abort(new AbortedError('The worker is shutting down: the job goes back to the queue.'));
+      await Promise.all(all().map((r) => r.done));
+    }
+    await this.dispatcher?.stop();
+    this.state = 'stopped';
+  }
+
+  private async pullLoop(queue: string): Promise<void> {
+    const limit = this.concurrencyByQueue.get(queue) ?? 1;
+    const running = this.running.get(queue) ?? new Set<Running>();
+    let failures = 0;
+    while (this.state === 'running') {
+      const free = limit - running.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => this.slotWaiters.set(queue, resolve));
+        this.slotWaiters.delete(queue);
+        continue;
+      }
+      let leases: Lease[];
+      try {
+        leases = await this.provider.fetch(queue, {
+          max: free,
+          leaseMs: this.leaseMs,
+          waitMs: this.pollWaitMs,
+          signal: this.fetchController.signal,
+        });
+        failures = 0;
+      } catch (error) {
+        if (this.state !== 'running') break;
+        failures += 1;
+        this.reportError(queue, 'fetch', error);
+        // The broker or database is away: back off (≤ 5 s) and try again; the provider reconnects.
+        await this.sleep(Math.min(100 * 2 ** Math.min(failures, 10), 5_000));
+        continue;
+      }
+      for (const lease of leases) {
+        if (this.state !== 'running') {
+          // Fetched as shutdown began: give it straight back.
+          await this.provider.retry(lease, { runAtMs: this.clock.now(), error: 'worker shut down before starting the job' }).catch((e: unknown) => this.reportError(queue, 'retry', e));
+          continue;
+        }
+        const controller = new AbortController();
+        const entry: Running = { lease, controller, done: Promise.resolve() };
+        running.add(entry);
+        entry.done = this.runJob(queue, lease, controller).finally(() => {
+          running.delete(entry);
+          this.slotWaiters.get(queue)?.();
+        });
+      }
+    }
+  }
+
+  private async runJob(queue: string, lease: Lease, controller: AbortController): Promise<void> {
+    const { job } = lease;
+    const startedAt = performance.now();
+    this.events.emit('job_started', { queue, job });
+    const handler = this.handlers.get(job.name);
+    if (handler === undefined) {
+      const error = new UnknownHandlerError(
+        `No handler is registered for '${job.name}' on this worker (known: ${this.handlers.keys().join(', ') || 'none'}). Register it, then replay the dead letter.`,
+        { details: { key: job.name, jobId: job.id } },
+      );
+      await this.settle(queue, lease, () => this.provider.deadLetter(lease, error.message), 'deadLetter');
+      this.events.emit('job_failed', { queue, job, error, durationMs: performance.now() - startedAt, willRetry: false });
+      this.events.emit('job_dead', { queue, job, error });
+      return;
+    }
+
+    const stopTimers = this.armJobTimers(queue, lease, controller);
+    const context: JobContext = {
+      job,
+      attempt: job.attempt,
+      signal: controller.signal,
+      logger: this.logger,
+      extendLease: (leaseMs = this.leaseMs) => this.provider.extendLease(lease, leaseMs),
+    };
+    let outcome: { ok: true; result: unknown } | { ok: false; error: Error };
+    try {
+      const aborted = new Promise<never>((_, reject) => {
+        const onAbort = () => reject(toError(controller.signal.reason));
+        if (controller.signal.aborted) onAbort();
+        else controller.signal.addEventListener('abort', onAbort, { once: true });
+      });
+      aborted.catch(() => undefined);
+      // A handler that ignores its signal still loses the race: the job is settled on time.
+      const result = await Promise.race([Promise.resolve().then(() => handler(job.payload, context)), aborted]);
+      outcome = { ok: true, result };
+    } catch (error) {
+      outcome = { ok: false, error: toError(error) };
+    } finally {
+      stopTimers();
+    }
+    const durationMs = performance.now() - startedAt;
+
+    if (outcome.ok) {
+      await this.settle(queue, lease, () => this.provider.ack(lease), 'ack');
+      this.events.emit('job_completed', { queue, job, durationMs, result: outcome.result });
+      return;
+    }
+    const { error } = outcome;
+    if (error instanceof AbortedError && this.state !== 'running') {
+      // Shutdown, not the job's fault: straight back to the queue for another worker.
+      await this.settle(queue, lease, () => this.provider.retry(lease, { runAtMs: this.clock.now(), error: error.message }), 'retry');
+      this.events.emit('job_failed', { queue, job, error, durationMs, willRetry: true });
+      return;
+    }
+    const willRetry = job.attempt < job.maxAttempts;
+    this.events.emit('job_failed', { queue, job, error, durationMs, willRetry });
+    if (!willRetry) {
+      await this.settle(queue, lease, () => this.provider.deadLetter(lease, describeError(error)), 'deadLetter');
+      this.events.emit('job_dead', { queue, job, error });
+      return;
+    }
+    const delayMs = backoffDelayMs(job.backoff ?? this.defaultBackoff, job.attempt, this.random);
+    const runAtMs = this.clock.now() + delayMs;
+    await this.settle(queue, lease, () => this.retryLater(lease, runAtMs, describeError(error)), 'retry');
+    this.events.emit('job_retried', { queue, job, error, delayMs, runAtMs });
+  }
+
+  private async retryLater(lease: Lease, runAtMs: number, error: string): Promise<void> {
+    if (this.provider.capabilities.nativeDelay || runAtMs <= this.clock.now() || this.heldJobs === undefined) {
+      await this.provider.retry(lease, { runAtMs: this.provider.capabilities.nativeDelay ? runAtMs : this.clock.now(), error });
+      return;
+    }
+    // Hold first, then ack: if we die in between, the job runs once more (at-least-once), never zero times.
+    await this.heldJobs.hold({ ...lease.job, runAtMs, lastError: error });
+    this.dispatcher?.notifyHeld(runAtMs);
+    await this.provider.ack(lease);
+  }
+
+  /** Heartbeat (every leaseMs / 3) and the job's own timeout. Returns the function that stops both. */
+  private armJobTimers(queue: string, lease: Lease, controller: AbortController): () => void {
+    let heartbeat: TimerHandle | null = null;
+    const beat = () => {
+      heartbeat = this.clock.setTimer(() => {
+        this.provider.extendLease(lease, this.leaseMs).then(
+          (kept) => {
+            if (!kept) {
+              controller.abort(new AbortedError(`Lost the lease on job ${lease.job.id}: it was reclaimed and may run elsewhere.`));
+              return;
+            }
+            if (heartbeat !== null) beat();
+          },
+          (error: unknown) => {
+            this.reportError(queue, 'extendLease', error);
+            if (heartbeat !== null) beat();
+          },
+        );
+      }, Math.max(1, Math.floor(this.leaseMs / 3)));
+    };
+    beat();
+    let timeout: TimerHandle | null = null;
+    const timeoutMs = lease.job.timeoutMs;
+    if (timeoutMs !== null) {
+      timeout = this.clock.setTimer(
+        () =>
+          controller.abort(
+            new TimeoutError(`Job ${lease.job.id} ('${lease.job.name}') ran past its timeout of ${timeoutMs} ms and was aborted.`, {
+              details: { jobId: lease.job.id, timeoutMs },
+            }),
+          ),
+        timeoutMs,
+      );
+    }
+    return () => {
+      if (heartbeat !== null) this.clock.clearTimer(heartbeat);
+      heartbeat = null;
+      if (timeout !== null) this.clock.clearTimer(timeout);
+    };
+  }
+
+  private async settle(queue: string, lease: Lease, operation: () => Promise<void>, name: string): Promise<void> {
+    try {
+      await operation();
+    } catch (error) {
+      // The job stays leased and comes back when the lease expires: reported, not lost.
+      this.reportError(queue, name, error, lease.job.id);
+    }
+  }
+
+  private reportError(queue: string | null, operation: string, error: unknown, jobId?: string): void {
+    const err = toError(error);
+    this.logger.warn({ queue, operation, jobId, err }, `queue worker: ${operation} failed`);
+    this.events.emit('worker_error', { queue, operation, error: err });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.fetchController.signal;
+      if (signal.aborted) {
+        resolve();
+        return;
+      }
+      const timer = this.clock.setTimer(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        this.clock.clearTimer(timer);
+        resolve();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+function isRegistry(value: unknown): value is HandlerRegistry {
+  return typeof value === 'object' && value !== null && typeof (value as HandlerRegistry).get === 'function' && typeof (value as HandlerRegistry).keys === 'function';
+}
+
+function describeError(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  return `${error.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${error.message}`;
+}
+
+function positive(value: number, field: string): number {
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${field} must be a positive number of milliseconds.`, { details: { field, value } });
+  return value;
+}
+
+function nonNegative(value: number, field: string): number {
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${field} must be a number of milliseconds ≥ 0.`, { details: { field, value } });
+  return value;
+}
+
+/** Creates a queue worker (not started). */
+export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
+  return new QueueWorker(options);
+}
