@@ -70,3 +70,32 @@ export {
 } from './local/types.js';
 export type { EveryOptions, CronOptions, Instant } from './local/trigger-builders.js';
 export type { ScheduleInternalTaskOptions } from './local/seed-api.js';
+export {
+  createMetrics,
+  RUN_DURATION_BUCKETS_SECONDS,
+  FIRE_LATENESS_BUCKETS_SECONDS,
+  type KairosMetrics,
+  type MetricsOptions,
+  type MetricsRecorder,
+  type QueueStatsSource,
+} from './metrics/metrics.js';
+export {
+  createAlerter,
+  type Alerter,
+  type AlerterOptions,
+  type AlerterStats,
+  type NotifyOutcome,
+  type DestinationResult,
+  type SlackDestination,
+  type WebhookDestination,
+} from './alerts/alerter.js';
+export { AlertKind, type Alert } from './alerts/alert.js';
+export { createServer, type KairosServer, type ServerOptions } from './server/server.js';
+export { Role, defineRoute, type RouteSpec, type RouteModule, type RouteAccess, type AuthContext, type HttpMethod } from './server/route.js';
+export type { AuthOptions, TokenConfig } from './server/auth.js';
+export { kairosRouteModules, type ApiDependencies } from './server/api.js';
+export { healthRoutes, type HealthCheck, type HealthRoutesOptions } from './server/routes/health.js';
+export { metricsRoutes } from './server/routes/metrics.js';
+export { explainRoutes } from './server/routes/explain.js';
+export { eventsRoutes, type EventsRoutesOptions, type EventsRouteModule } from './server/routes/events.js';
+export type { ServerEvent, ServerEventSource } from './server/sse.js';
