@@ -66,6 +66,7 @@ export class LocalJob implements HeapEntry {
       state: this.running > 0 ? RunState.Running : this.state,
       misfit: this.misfitReason !== null,
       misfitReason: this.misfitReason,
+      settings: { ...this.settings },
     };
   }
 }
@@ -93,7 +94,8 @@ export class ActiveRun implements JobContext {
     readonly startedMs: number,
   ) {
     this.jobId = job.id;
-    this.budgetDeadlineMs = startedMs + job.settings.budgetMs;
+    // "Past the budget" is strictly longer than it: the first whole millisecond over.
+    this.budgetDeadlineMs = startedMs + job.settings.budgetMs + 1;
   }
 
   get signal(): AbortSignal {

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { ConfigError, InvalidDurationError } from '../errors.js';
 import type { Store } from '../store/store.js';
-import type { JobChanges, JobOptions, LocalSchedulerOptions } from './types.js';
+import type { JobChanges, JobOptions, JobSettings, LocalSchedulerOptions } from './types.js';
 
 /** Validation of scheduler and job options: every bad field is a typed error naming it, before anything changes. */
 
@@ -19,14 +19,7 @@ export interface ResolvedSchedulerOptions {
 }
 
 /** The per-job settings after defaults are applied. */
-export interface ResolvedJobSettings {
-  misfireGraceTimeMs: number | null;
-  coalesce: boolean;
-  maxInstances: number;
-  jitterMs: number;
-  timeoutMs: number | null;
-  budgetMs: number;
-}
+export type ResolvedJobSettings = JobSettings;
 
 export const DEFAULT_MISFIRE_GRACE_TIME_MS = 1_000;
 export const DEFAULT_BUDGET_MS = 5_000;

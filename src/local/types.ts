@@ -127,6 +127,18 @@ export interface JobStatus {
   state: RunState;
   misfit: boolean;
   misfitReason: string | null;
+  /** The job's effective settings, defaults applied. */
+  settings: JobSettings;
+}
+
+/** A job's settings after defaults: what the scheduler actually applies. */
+export interface JobSettings {
+  misfireGraceTimeMs: number | null;
+  coalesce: boolean;
+  maxInstances: number;
+  jitterMs: number;
+  timeoutMs: number | null;
+  budgetMs: number;
 }
 
 /** What `stop()` did with runs still going when it was called. */
