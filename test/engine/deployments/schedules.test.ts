@@ -127,3 +127,24 @@ describe('deployment validation and lifecycle', () => {
     assert.deepEqual(await h.deployments.list(), []);
   });
 });
+
+describe('seed-compatible Deployment.build', () => {
+  it('mirrors Prefect: Deployment.build({ flow, name, schedule: new CronSchedule(...) }).apply()', async () => {
+    const { Deployment, CronSchedule } = await import('../../../src/engine/deployments/seed.js');
+    const h = await createHarness(Date.UTC(2025, 0, 1));
+    try {
+      const deployment = Deployment.build({
+        flow: { kind: 'flow', name: 'complex-etl' },
+        name: 'complex-etl-prod',
+        schedule: new CronSchedule({ cron: '0 6 * * 1' }),
+        deployments: h.deployments,
+      });
+      const stored = await deployment.apply();
+      assert.deepEqual(stored.schedule, { kind: 'cron', expression: '0 6 * * 1', timezone: 'UTC' });
+      assert.deepEqual(h.deployments.upcoming(stored, 1).map(iso), ['2025-01-06T06:00:00.000Z']);
+      assert.throws(() => Deployment.build({ flow: 'x', name: 'x' }).apply(), ConfigError);
+    } finally {
+      await h.close();
+    }
+  });
+});
