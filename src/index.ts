@@ -123,26 +123,3 @@ export { advisoryLockLeader, alwaysLeader, type LeaderElector, type AdvisoryLock
 export { createEventBus, EventBus, type EventBusOptions, type EmitResult, type MetricResult } from './engine/events/event-bus.js';
 export { metricTrigger, type MetricTriggerOptions } from './engine/events/metric-trigger.js';
 export type { StoredEvent } from './engine/events/repository.js';
-export { DeploymentNotFoundError } from './errors.js';
-export type { RunLauncher, RunTarget, LaunchOptions, RunFinishedEvent } from './engine/deployments/launcher.js';
-export { createDeployments, Deployments, type DeploymentsOptions, type DeployTarget, type TriggerNowOptions } from './engine/deployments/deployments.js';
-export type { DeployOptions, ScheduleInput, EventTriggerInput } from './engine/deployments/options.js';
-export {
-  OverlapPolicy,
-  FireState,
-  type Deployment as DeploymentRecord,
-  type FireOrigin,
-  type FireRecord,
-  type ScheduleSpec,
-  type EventTriggerSpec,
-  type MetricTriggerSpec,
-} from './engine/deployments/types.js';
-export type { FireEvent, FireOutcome, DeploymentEventMap } from './engine/deployments/firing.js';
-export type { BackfillOptions, BackfillProgress, BackfillResult } from './engine/deployments/backfill.js';
-export { rruleTrigger, type RRuleSpec, type RRuleTriggerOptions } from './engine/deployments/rrule-trigger.js';
-export { Deployment, CronSchedule, IntervalSchedule, RRuleSchedule, type DeploymentBuildOptions } from './engine/deployments/seed.js';
-export { createScheduler, DeploymentScheduler, type SchedulerOptions } from './engine/scheduler/scheduler.js';
-export { advisoryLockLeader, alwaysLeader, type LeaderElector, type AdvisoryLockOptions } from './engine/scheduler/leader.js';
-export { createEventBus, EventBus, type EventBusOptions, type EmitResult, type MetricResult } from './engine/events/event-bus.js';
-export { metricTrigger, type MetricTriggerOptions } from './engine/events/metric-trigger.js';
-export type { StoredEvent } from './engine/events/repository.js';
