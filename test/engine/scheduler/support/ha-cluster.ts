@@ -22,7 +22,7 @@ export function spawnScheduler(url: string, schema: string, id: string, leaderPo
     ready: new Promise((resolve) => (markReady = resolve)),
     exited: new Promise((resolve) => child.once('exit', () => resolve())),
   };
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     const message = JSON.parse(line) as { ready?: boolean; leader?: boolean };
     if (message.ready === true) markReady();
     if (typeof message.leader === 'boolean') handle.leader = message.leader;
