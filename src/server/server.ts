@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { z } from 'zod';
 import { createRedactor, type Redactor } from '../alerts/redact.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { ConfigError, ForbiddenError, InvalidRequestError, RouteNotFoundError, toError } from '../errors.js';
+import { ConfigError, ErrorCode, ForbiddenError, InvalidRequestError, RouteNotFoundError, toError } from '../errors.js';
 import { createAuthenticator, type AuthOptions } from './auth.js';
 import { toErrorResponse } from './http-errors.js';
 import { parseJsonBody, safeJsonStringify } from './json.js';
@@ -132,6 +132,14 @@ export function createServer(options: ServerOptions): KairosServer {
     requestTimeout: 30_000,
     genReqId: () => randomUUID(),
     routerOptions: { maxParamLength: 500, ignoreTrailingSlash: false },
+    // Errors the router raises before any route (a malformed %-escape in the URL) get the same JSON shape.
+    frameworkErrors: (error, _request, rawReply) => {
+      const reply = rawReply as unknown as FastifyReply;
+      void reply
+        .code(400)
+        .type('application/json; charset=utf-8')
+        .send({ error: { code: ErrorCode.InvalidRequest, message: error.code === 'FST_ERR_BAD_URL' ? 'The URL has a malformed %-escape.' : 'Bad request.' } });
+    },
   });
   const authByRequest = new WeakMap<FastifyRequest, AuthContext>();
 
