@@ -32,6 +32,7 @@ export const ErrorCode = {
   StepOutputNotRecordable: 'KAIROS_STEP_OUTPUT_NOT_RECORDABLE',
   WorkflowCancelled: 'KAIROS_WORKFLOW_CANCELLED',
   InvalidProfile: 'KAIROS_INVALID_PROFILE',
+  InvalidRunState: 'KAIROS_INVALID_RUN_STATE',
   DeploymentNotFound: 'KAIROS_DEPLOYMENT_NOT_FOUND',
   InvalidRequest: 'KAIROS_INVALID_REQUEST',
   Unauthorized: 'KAIROS_UNAUTHORIZED',
@@ -216,6 +217,13 @@ export class WorkflowCancelledError extends KairosError {
 export class InvalidProfileError extends KairosError {
   constructor(message: string, options?: KairosErrorOptions) {
     super(ErrorCode.InvalidProfile, message, options);
+  }
+}
+
+/** The run is not in a state that allows the request (retrying a running run, signalling a finished one). */
+export class InvalidRunStateError extends KairosError {
+  constructor(message: string, options?: KairosErrorOptions) {
+    super(ErrorCode.InvalidRunState, message, options);
   }
 }
 

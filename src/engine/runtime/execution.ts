@@ -1,0 +1,38 @@
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import type { RunState } from '../../core/states.js';
+import type { EngineRepository } from '../store/repository.js';
+import type { LogLevel, RunRecord, StepKind, StepLogger } from '../types.js';
+
+/**
+ * Everything an executor (flow or workflow) needs while it holds one run: the store, the clock,
+ * the signal that stops it, and the callbacks that report to the engine. Executors never touch the
+ * run row's state themselves; they return an ExecutionOutcome and the engine records it.
+ */
+export interface RunExecution {
+  readonly run: RunRecord;
+  readonly repo: EngineRepository;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly workerId: string;
+  /** Worker queues this worker serves. */
+  readonly queues: ReadonlySet<string>;
+  /** Fires on cancel, on shutdown past the deadline, or when the lease was lost. */
+  readonly signal: AbortSignal;
+  readonly maxRecordBytes: number;
+  emitStep(stepKey: string, kind: StepKind, state: RunState, attempt: number): void;
+  /** A logger whose lines go to the run timeline under `stepKey`. */
+  stepLogger(stepKey: string): StepLogger;
+  /** Waits until every log line written so far is stored. */
+  flushLogs(): Promise<void>;
+  /** Creates a child run (idempotent per key); returns its id. */
+  startChild(name: string, params: unknown, idempotencyKey: string): Promise<string>;
+}
+
+export type ExecutionOutcome =
+  | { type: 'finished'; state: RunState; result: unknown; error: unknown }
+  | { type: 'suspended'; wakeMs: number | null }
+  | { type: 'handoff'; queue: string }
+  | { type: 'interrupted' };
+
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];

@@ -1,0 +1,118 @@
+import { AbortedError, StepOutputNotRecordableError, TimeoutError } from '../../errors.js';
+import { RunState } from '../../core/states.js';
+import { encodeRecordable, hashInput, recordError, reviveError } from '../journal/recordable.js';
+import type { StepKind, StepRecord } from '../types.js';
+import { retryDelayMs, runAttempt, sleepOn, type RetryPolicy } from './attempts.js';
+import type { RunExecution } from './execution.js';
+
+export interface StepSpec<T> {
+  key: string;
+  kind: StepKind;
+  /** Recorded with the step (hashed for `inputHash`); already-encoded JSON or null. */
+  inputJson: string | null;
+  queue?: string | null;
+  retries?: RetryPolicy;
+  timeoutMs?: number;
+  /** For messages: "task 'train'", "step 'charge'". */
+  label: string;
+  run: (attempt: number, signal: AbortSignal) => Promise<T> | T;
+  onRetry?: (error: unknown, delayMs: number, attempt: number) => unknown;
+  onSuccess?: (output: T, attempt: number) => unknown;
+  onFailure?: (error: unknown, attempt: number) => unknown;
+  /** Skip executing if this returns a recorded output (the task cache). */
+  cached?: () => Promise<{ outputJson: string | null } | undefined>;
+  afterSuccess?: (outputJson: string | null) => Promise<void>;
+}
+
+export type StepResult<T> =
+  | { ok: true; output: T; replayed: boolean }
+  | { ok: false; error: Error; state: RunState; replayed: boolean }
+  | { ok: 'interrupted' };
+
+/** Finished journal states: a step in one of these is replayed, never executed again. */
+export const FINISHED_STEP_STATES: ReadonlySet<RunState> = new Set<RunState>([
+  RunState.Completed,
+  RunState.Failed,
+  RunState.TimedOut,
+  RunState.Skipped,
+  RunState.Cancelled,
+]);
+
+export function replayStep<T>(row: StepRecord): StepResult<T> {
+  if (row.state === RunState.Completed) return { ok: true, output: row.output as T, replayed: true };
+  const error = row.error === null ? new Error(`${row.key} ended ${row.state}`) : reviveError(row.error);
+  return { ok: false, error, state: row.state, replayed: true };
+}
+
+/**
+ * Runs one journaled step: replays it if the journal already has its result, otherwise executes it
+ * with retries and a timeout and records the outcome exactly once (UNIQUE run_id + step_key, and a
+ * Completed row is never overwritten). Returns `interrupted` when the run's signal fired, leaving the
+ * step unfinished in the journal so the next worker runs it again.
+ */
+export async function runStep<T>(execution: RunExecution, spec: StepSpec<T>): Promise<StepResult<T>> {
+  const { repo, run, clock } = execution;
+  const base = { runId: run.id, key: spec.key, kind: spec.kind, inputJson: spec.inputJson, inputHash: hashInput(spec.inputJson), queue: spec.queue ?? null };
+  // One write both creates the step and tells us whether the journal already finished it.
+  let row = await repo.beginStep({ ...base, state: RunState.Running, nowMs: clock.now() });
+  if (FINISHED_STEP_STATES.has(row.state)) return replayStep<T>(row);
+
+  if (spec.cached !== undefined) {
+    const hit = await spec.cached();
+    if (hit !== undefined) {
+      await repo.finishStep(run.id, spec.key, { state: RunState.Completed, outputJson: hit.outputJson, error: null, cached: true, nowMs: clock.now() });
+      execution.emitStep(spec.key, spec.kind, RunState.Completed, row.attempt);
+      return { ok: true, output: (hit.outputJson === null ? undefined : JSON.parse(hit.outputJson)) as T, replayed: false };
+    }
+  }
+
+  const maxAttempts = (spec.retries?.count ?? 0) + 1;
+  for (;;) {
+    const attempt = row.attempt;
+    execution.emitStep(spec.key, spec.kind, RunState.Running, attempt);
+    let failure: unknown;
+    try {
+      const output = await runAttempt(clock, execution.signal, spec.timeoutMs, spec.label, (signal) => spec.run(attempt, signal));
+      const outputJson = encodeRecordable(output, `The output of ${spec.label}`, execution.maxRecordBytes);
+      await repo.finishStep(run.id, spec.key, { state: RunState.Completed, outputJson, error: null, nowMs: clock.now() });
+      execution.emitStep(spec.key, spec.kind, RunState.Completed, attempt);
+      if (spec.afterSuccess !== undefined) await spec.afterSuccess(outputJson);
+      await safely(execution, spec.key, 'onSuccess', () => spec.onSuccess?.(output, attempt));
+      // What the journal holds is what replay returns, so hand the same decoded value back now.
+      return { ok: true, output: (outputJson === null ? undefined : JSON.parse(outputJson)) as T, replayed: false };
+    } catch (error) {
+      failure = error;
+    }
+    if (execution.signal.aborted && !(failure instanceof TimeoutError)) return { ok: 'interrupted' };
+    const retryable =
+      !(failure instanceof StepOutputNotRecordableError) && !(failure instanceof AbortedError) && attempt < maxAttempts && (spec.retries?.retryIf?.(failure) ?? true);
+    if (!retryable) {
+      const state = failure instanceof TimeoutError ? RunState.TimedOut : RunState.Failed;
+      await repo.finishStep(run.id, spec.key, { state, outputJson: null, error: recordError(failure), nowMs: clock.now() });
+      execution.emitStep(spec.key, spec.kind, state, attempt);
+      await safely(execution, spec.key, 'onFailure', () => spec.onFailure?.(failure, attempt));
+      return { ok: false, error: failure instanceof Error ? failure : new Error(String(failure)), state, replayed: false };
+    }
+    const delayMs = retryDelayMs(spec.retries ?? { count: 0 }, attempt);
+    await repo.markStep(run.id, spec.key, RunState.Retrying, { error: recordError(failure) });
+    execution.emitStep(spec.key, spec.kind, RunState.Retrying, attempt);
+    execution.stepLogger(spec.key).warn(`attempt ${attempt} of ${maxAttempts} failed; retrying in ${delayMs} ms`, { error: recordError(failure) });
+    await safely(execution, spec.key, 'onRetry', () => spec.onRetry?.(failure, delayMs, attempt));
+    try {
+      await sleepOn(clock, delayMs, execution.signal);
+    } catch {
+      return { ok: 'interrupted' };
+    }
+    row = await repo.beginStep({ ...base, state: RunState.Running, nowMs: clock.now() });
+    if (FINISHED_STEP_STATES.has(row.state)) return replayStep<T>(row);
+  }
+}
+
+/** Runs a user hook; a hook that throws is logged on the step, never fails it. */
+async function safely(execution: RunExecution, stepKey: string, hook: string, call: () => unknown): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    execution.stepLogger(stepKey).error(`${hook} hook threw: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

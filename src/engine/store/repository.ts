@@ -1,0 +1,146 @@
+import type { RunState } from '../../core/states.js';
+import type { LogLevel, RecordedError, RunEventRecord, RunFilter, RunKind, RunRecord, StepKind, StepRecord } from '../types.js';
+
+/**
+ * Every read and write the engine makes to the store, in engine terms. One interface, one
+ * implementation per SQL dialect (`sqlite.ts`, `postgres.ts`); the runtime has no SQL in it.
+ *
+ * Fencing: writes made on behalf of a worker that holds a run (`finishRun`, `suspendRun`,
+ * `handOffRun`) name that worker and only apply while it still holds the lease and the run is
+ * still Running, so a worker that lost its run (cancelled, or reclaimed after a stall) cannot
+ * overwrite what happened since.
+ */
+export interface EngineRepository {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  insertRun(run: NewRun): Promise<{ runId: string; created: boolean }>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  listRuns(filter: RunFilter): Promise<RunRecord[]>;
+  /** Ids of non-terminal runs of a deployment, oldest first. */
+  activeRunIds(deploymentId: string): Promise<string[]>;
+  /**
+   * Takes up to `limit` runnable runs (Pending and due; Running with an expired lease; Waiting whose
+   * wake time passed) whose name and queue this worker serves, and leases them to `workerId`.
+   */
+  claimRuns(request: ClaimRequest): Promise<ClaimedRun[]>;
+  /** Extends the lease; false when the worker no longer holds a Running run (cancelled, reclaimed). */
+  heartbeat(runId: string, workerId: string, leaseUntilMs: number, nowMs: number): Promise<boolean>;
+  finishRun(runId: string, workerId: string, outcome: RunOutcome): Promise<boolean>;
+  /**
+   * Running → Waiting, releasing the lease. If something woke the run after it was claimed
+   * (`wakeupsAtClaim` differs), it is made runnable at once instead, so a wake-up is never lost.
+   */
+  suspendRun(runId: string, workerId: string, wakeMs: number | null, wakeupsAtClaim: number, nowMs: number): Promise<boolean>;
+  /** Running → Pending on another worker queue (a flow task that needs e.g. the `gpu` queue). */
+  handOffRun(runId: string, workerId: string, queue: string, nowMs: number): Promise<boolean>;
+  /** Gives a held run back without finishing it (clean shutdown): another worker resumes it at once. */
+  releaseRun(runId: string, workerId: string, nowMs: number): Promise<void>;
+  /** Cancels the run and its non-terminal descendants; returns the ids that moved to Cancelled. */
+  cancelRun(runId: string, nowMs: number): Promise<string[]>;
+  /** Failed/TimedOut/Cancelled/Crashed → Pending, keeping only Completed steps. */
+  resetForRetry(runId: string, nowMs: number): Promise<boolean>;
+  /** Adds one wake-up to the run (and makes it runnable now if Waiting). */
+  wake(runId: string, nowMs: number): Promise<void>;
+  /** Terminal runs whose parent should be woken (children report back). */
+  parentOf(runId: string): Promise<string | null>;
+
+  listSteps(runId: string): Promise<StepRecord[]>;
+  getStep(runId: string, key: string): Promise<StepRecord | undefined>;
+  /**
+   * Creates the step, or starts another attempt of an unfinished one. Returns the stored row: if it
+   * is already finished (Completed, or Failed/Skipped on replay) the caller replays it instead.
+   */
+  beginStep(step: BeginStep): Promise<StepRecord>;
+  /** Records a final state and output/error; never overwrites a Completed step. */
+  finishStep(runId: string, key: string, outcome: StepOutcome): Promise<boolean>;
+  /** Marks an unfinished step as Retrying / Waiting / Pending with its error so far. */
+  markStep(runId: string, key: string, state: RunState, fields: { error?: RecordedError | null; wakeMs?: number | null }): Promise<void>;
+
+  appendEvent(event: NewRunEvent): Promise<void>;
+  listEvents(runId: string, options?: { type?: RunEventRecord['type']; stepKey?: string }): Promise<RunEventRecord[]>;
+
+  /** Subscribes the run to an event name from now on (idempotent); `matchJson` is an object subset or null. */
+  subscribe(runId: string, name: string, matchJson: string | null, nowMs: number): Promise<void>;
+  /** Buffers the event for every subscribed non-terminal run and wakes them; returns their subscriptions. */
+  deliverEvent(name: string, payloadJson: string | null, nowMs: number): Promise<Array<{ runId: string; matchJson: string | null }>>;
+  /** Buffers a signal for one run; false when the run is unknown or finished. */
+  deliverSignal(runId: string, name: string, payloadJson: string | null, nowMs: number): Promise<boolean>;
+  /**
+   * The first buffered event/signal of `name` this step may consume, in delivery order: the one it
+   * consumed before (replay after a crash), else the first unconsumed one `accept` takes.
+   */
+  consumeInbox(runId: string, kind: 'event' | 'signal', name: string, stepKey: string, accept: (payload: unknown) => boolean): Promise<{ payload: unknown } | undefined>;
+
+  getCache(cacheKey: string, nowMs: number): Promise<{ outputJson: string | null } | undefined>;
+  putCache(cacheKey: string, outputJson: string | null, nowMs: number, expiresMs: number | null): Promise<void>;
+}
+
+export interface NewRun {
+  id: string;
+  kind: RunKind;
+  name: string;
+  paramsJson: string | null;
+  parentRunId: string | null;
+  deploymentId: string | null;
+  idempotencyKey: string | null;
+  tags: readonly string[];
+  scheduledMs: number;
+  nowMs: number;
+}
+
+export interface ClaimRequest {
+  workerId: string;
+  names: readonly string[];
+  queues: readonly string[];
+  limit: number;
+  leaseMs: number;
+  nowMs: number;
+}
+
+export interface ClaimedRun {
+  run: RunRecord;
+  /** The state before the claim: Running means the previous holder's lease expired (it crashed). */
+  previousState: RunState;
+  previousOwner: string | null;
+  /** The run's wake-up counter at claim time (see `suspendRun`). */
+  wakeups: number;
+}
+
+export interface RunOutcome {
+  state: RunState;
+  resultJson: string | null;
+  error: RecordedError | null;
+  nowMs: number;
+}
+
+export interface BeginStep {
+  runId: string;
+  key: string;
+  kind: StepKind;
+  inputJson: string | null;
+  inputHash: string | null;
+  queue: string | null;
+  /** Running for work about to execute; Pending for a task waiting for another worker queue. */
+  state: RunState;
+  wakeMs?: number | null;
+  nowMs: number;
+}
+
+export interface StepOutcome {
+  state: RunState;
+  outputJson: string | null;
+  error: RecordedError | null;
+  cached?: boolean;
+  nowMs: number;
+}
+
+export interface NewRunEvent {
+  runId: string;
+  stepKey: string | null;
+  type: RunEventRecord['type'];
+  state?: RunState | null;
+  level?: LogLevel | null;
+  message?: string | null;
+  dataJson?: string | null;
+  atMs: number;
+}
