@@ -123,3 +123,11 @@ export { advisoryLockLeader, alwaysLeader, type LeaderElector, type AdvisoryLock
 export { createEventBus, EventBus, type EventBusOptions, type EmitResult, type MetricResult } from './engine/events/event-bus.js';
 export { metricTrigger, type MetricTriggerOptions } from './engine/events/metric-trigger.js';
 export type { StoredEvent } from './engine/events/repository.js';
+export {
+  createMaintenanceJobs,
+  registerMaintenanceJobs,
+  LruCache,
+  type MaintenanceJobs,
+  type MaintenanceJobsOptions,
+  type RegisterMaintenanceOptions,
+} from './local/maintenance.js';

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { KairosError } from '../errors.js';
 import { registerExplain } from './commands/explain.js';
+import { registerDev } from './commands/dev.js';
 
 /** Builds the `kairos` command tree. Each command lives in its own module under `commands/`. */
 export function buildProgram(): Command {
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerExplain(program);
+  registerDev(program);
   return program;
 }
 
