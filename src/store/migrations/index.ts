@@ -1,8 +1,9 @@
 import type { Migration } from './migration.js';
 import { migration as localSchedules } from './001_local_jobs.js';
 import { migration as queue } from './002_queue.js';
+import { migration as brokerLedger } from './003_broker_ledger.js';
 import { migration as engine } from './004_engine.js';
 import { migration as deployments } from './005_deployments.js';
 
 /** Every migration, in order. Add a lane's migration here with the next free version number. */
-export const MIGRATIONS: readonly Migration[] = [localSchedules, queue, engine, deployments];
+export const MIGRATIONS: readonly Migration[] = [localSchedules, queue, brokerLedger, engine, deployments];
