@@ -2,6 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { KairosError } from '../errors.js';
 import { registerExplain } from './commands/explain.js';
 import { registerDev } from './commands/dev.js';
+import { registerDeployments } from './commands/deployments.js';
+import { registerEmit } from './commands/emit.js';
+import { registerBackfill } from './commands/backfill.js';
 
 /** Builds the `kairos` command tree. Each command lives in its own module under `commands/`. */
 export function buildProgram(): Command {
@@ -12,6 +15,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerExplain(program);
   registerDev(program);
+  registerDeployments(program);
+  registerEmit(program);
+  registerBackfill(program);
   return program;
 }
 
