@@ -66,22 +66,33 @@ export async function runAttempt<T>(
   label: string,
   fn: (signal: AbortSignal) => Promise<T> | T,
 ): Promise<T> {
+  if (parent.aborted) throw new AbortedError(`${label} was not started: its run is stopping.`);
   const controller = new AbortController();
-  const forward = (): void => controller.abort(parent.reason);
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener('abort', forward, { once: true });
+  // The attempt stops waiting as soon as the run stops, even if the user's code ignores its signal:
+  // the run can then be released; the abandoned promise settles (or not) on its own.
+  let stopped: (error: unknown) => void = () => undefined;
+  const stop = new Promise<never>((_, reject) => (stopped = reject));
+  const forward = (): void => {
+    controller.abort(parent.reason);
+    stopped(new AbortedError(`${label} was stopped: its run is stopping.`, { cause: parent.reason }));
+  };
+  parent.addEventListener('abort', forward, { once: true });
   let timer: ReturnType<Clock['setTimer']> | undefined;
   try {
     const work = Promise.resolve().then(() => fn(controller.signal));
-    if (timeoutMs === undefined) return await work;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = clock.setTimer(() => {
-        const error = new TimeoutError(`${label} ran past its timeout of ${timeoutMs} ms.`, { details: { timeoutMs } });
-        controller.abort(error);
-        reject(error);
-      }, timeoutMs);
-    });
-    return await Promise.race([work, timeout]);
+    const racers: Array<Promise<T>> = [work, stop];
+    if (timeoutMs !== undefined) {
+      racers.push(
+        new Promise<never>((_, reject) => {
+          timer = clock.setTimer(() => {
+            const error = new TimeoutError(`${label} ran past its timeout of ${timeoutMs} ms.`, { details: { timeoutMs } });
+            controller.abort(error);
+            reject(error);
+          }, timeoutMs);
+        }),
+      );
+    }
+    return await Promise.race(racers);
   } finally {
     if (timer !== undefined) clock.clearTimer(timer);
     parent.removeEventListener('abort', forward);
