@@ -17,6 +17,11 @@ const scheduler = createScheduler({ deployments, leaderPollMs, pollMs: 500 });
 deployments.events.on('leader', ({ leader }) => process.stdout.write(`${JSON.stringify({ id, pid: process.pid, leader, atMs: Date.now() })}\n`));
 scheduler.start();
 process.stdout.write(`${JSON.stringify({ id, pid: process.pid, ready: true })}\n`);
+// Die with the parent: a test runner that times out must not leave schedulers running.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) process.exit(1);
+}, 500).unref();
 process.on('SIGTERM', () => {
   void scheduler.stop().then(async () => {
     deployments.close();
