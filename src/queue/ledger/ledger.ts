@@ -18,7 +18,7 @@ export interface BrokerLedger {
 
   /**
    * Claims dedup keys for jobs, all in one transaction. For each claim, returns the id of the job that
-   * already holds the key live, or null when this job now holds it. A key stays live until
+   * already held the key (which may be the same job id: a re-sent job), or null when this claim took it. A key stays live until
    * `releaseDedupKeys` is called for its job (on ack or dead letter).
    */
   claimDedupKeys(provider: string, queue: string, claims: readonly DedupClaim[]): Promise<(string | null)[]>;

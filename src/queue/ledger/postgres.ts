@@ -85,11 +85,11 @@ export function createPostgresLedger(store: PostgresStore): BrokerLedger {
         for (const [key, holder] of answered) outcome.set(key, holder);
         pending = pending.filter((c) => !answered.has(c.key));
       }
-      return claims.map(({ key, jobId }) => {
-        const first = firstByKey.get(key);
+      return claims.map(({ key }, index) => {
+        const first = firstByKey.get(key)!;
         const holder = outcome.get(key) ?? null;
-        if (first !== undefined && first.jobId !== jobId) return holder ?? first.jobId;
-        return holder === jobId ? null : holder;
+        // A later claim of a key in the same batch is held by the first claim's job at least.
+        return claims.indexOf(first) === index ? holder : (holder ?? first.jobId);
       });
     },
     async releaseDedupKeys(provider, queue, claims) {

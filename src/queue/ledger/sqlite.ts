@@ -44,8 +44,7 @@ export function createSqliteLedger(store: SqliteStore): BrokerLedger {
     return claims.map(({ key, jobId }) => {
       if (insertKey.run(provider, queue, key, jobId, now).changes === 1) return null;
       const row = holder.get(provider, queue, key) as { job_id: string } | undefined;
-      // Same job claiming its own key again (a re-send) holds it: report no conflict.
-      return row === undefined || row.job_id === jobId ? null : row.job_id;
+      return row === undefined ? null : row.job_id;
     });
   });
   const release = db.transaction((provider: string, queue: string, claims: readonly DedupClaim[]) => {

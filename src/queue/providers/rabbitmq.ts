@@ -1,0 +1,445 @@
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { ConfigError, ProviderUnavailableError } from '../../errors.js';
+import type { Store } from '../../store/store.js';
+import type { EnqueueResult, Job, Lease, NewJob, ProviderCapabilities, QueueProvider, QueueStats } from '../contract.js';
+import { createBrokerLedger, type BrokerLedger, type DedupClaim } from '../ledger/index.js';
+import { closedError, connectWithRetries, redactAddress, sleep, type ConnectRetryOptions } from './broker/connect.js';
+import { toJob } from './broker/jobs.js';
+
+/** Options of {@link createRabbitmqProvider}. */
+export interface RabbitmqProviderOptions extends ConnectRetryOptions {
+  /** AMQP URL. Default `amqp://guest:guest@127.0.0.1:5672`. */
+  url?: string;
+  /** Prefix of queue and exchange names (`<prefix>.<queue>`, `<prefix>.dlx`). Default `kairos`. */
+  prefix?: string;
+  /** Where dead letters and dedup keys are recorded: a ledger, or the Kairos store to build one on. Required. */
+  ledger?: BrokerLedger;
+  store?: Store;
+  /**
+   * `quorum` (default): replicated, durable, counts redeliveries (x-delivery-count) — no priorities.
+   * `classic`: durable classic queue with `x-max-priority` 200 (one level per Kairos priority), so `capabilities.priority` is true.
+   */
+  queueType?: 'quorum' | 'classic';
+  /** Deliveries buffered per queue and consumer (AMQP prefetch); set it to the worker concurrency. Default 32. */
+  prefetch?: number;
+  /** Most messages kept in the `<queue>.dead` interop queue (the ledger is the record). Default 10000. */
+  deadQueueMaxLength?: number;
+  clock?: Clock;
+}
+
+const HDR_ATTEMPT = 'x-kairos-attempt';
+const HDR_LAST_ERROR = 'x-kairos-last-error';
+const DUE_TOLERANCE_MS = 1_000;
+
+interface Delivery {
+  msg: ConsumeMessage;
+  generation: number;
+}
+
+interface QueueConsumer {
+  channel: Channel;
+  generation: number;
+  buffer: Delivery[];
+  prefetch: number;
+  consumerTag: string | null;
+  waiters: Set<() => void>;
+}
+
+/**
+ * A queue provider on RabbitMQ (AMQP 0-9-1): one durable queue per queue (quorum by default),
+ * persistent messages published on a confirm channel, a dead-letter exchange and `<queue>.dead`
+ * queue for interop, and the Kairos store (broker ledger) for dead-letter list/replay/purge and
+ * dedup, because AMQP cannot browse a queue.
+ *
+ * Fetch is pull-style over a push consumer: deliveries are buffered up to `prefetch` and handed out
+ * on fetch. RabbitMQ's own lease is the connection (and `consumer_timeout`): unacked messages return
+ * to the queue when the connection or channel closes. On top, this provider enforces `leaseMs` in the
+ * process: a delivery not acked, retried or extended in time is returned (NACK requeue) and its
+ * lease is lost.
+ */
+export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): QueueProvider {
+  const url = options.url ?? 'amqp://guest:guest@127.0.0.1:5672';
+  const displayAddress = redactAddress(url);
+  const prefix = options.prefix ?? 'kairos';
+  const queueType = options.queueType ?? 'quorum';
+  const prefetch = Math.max(1, options.prefetch ?? 32);
+  const clock = options.clock ?? systemClock;
+  const ledger = options.ledger ?? (options.store !== undefined ? createBrokerLedger(options.store) : undefined);
+  if (ledger === undefined) {
+    throw new ConfigError('The RabbitMQ provider needs `store` (or `ledger`) to record dead letters and dedup keys.', {
+      details: { field: 'store' },
+    });
+  }
+  const capabilities: ProviderCapabilities = {
+    nativeDelay: false,
+    priority: queueType === 'classic',
+    nativeDedup: false,
+    inspect: false,
+    ordering: 'fifo',
+  };
+
+  let model: ChannelModel | null = null;
+  let publisher: ConfirmChannel | null = null;
+  let generation = 0;
+  let closed = false;
+  let reconnecting: Promise<void> | null = null;
+  const declared = new Set<string>();
+  const consumers = new Map<string, QueueConsumer>();
+  /** Deliveries handed out by fetch and not yet settled, by token; `untilMs` is the in-process lease. */
+  const leases = new Map<string, { delivery: Delivery; queue: string; untilMs: number }>();
+
+  const amqpQueue = (queue: string): string => `${prefix}.${queue}`;
+  const dlx = `${prefix}.dlx`;
+
+  async function open(): Promise<void> {
+    const next = await connectWithRetries('rabbitmq', displayAddress, options, () => amqp.connect(url));
+    next.on('error', () => undefined);
+    next.on('close', () => {
+      if (closed || model !== next) return;
+      // Connection lost: every unacked delivery returns to the queue (RabbitMQ's reclaim). Drop our
+      // view of them and reconnect in the background.
+      dropConnectionState();
+      reconnecting ??= reconnectForever().finally(() => (reconnecting = null));
+    });
+    const confirm = await next.createConfirmChannel();
+    confirm.on('error', () => undefined);
+    model = next;
+    publisher = confirm;
+    generation += 1;
+  }
+
+  function dropConnectionState(): void {
+    model = null;
+    publisher = null;
+    declared.clear();
+    for (const consumer of consumers.values()) for (const wake of consumer.waiters) wake();
+    consumers.clear();
+    leases.clear();
+  }
+
+  async function reconnectForever(): Promise<void> {
+    for (let backoffMs = 200; !closed; backoffMs = Math.min(backoffMs * 2, 5_000)) {
+      try {
+        await open();
+        return;
+      } catch {
+        await sleep(backoffMs);
+      }
+    }
+  }
+
+  async function ready(): Promise<{ model: ChannelModel; publisher: ConfirmChannel }> {
+    if (closed) throw closedError('rabbitmq');
+    if (reconnecting !== null) await reconnecting;
+    if (closed) throw closedError('rabbitmq');
+    if (model === null || publisher === null) {
+      throw new ProviderUnavailableError(`The RabbitMQ connection to ${displayAddress} is down; retrying.`, {
+        details: { provider: 'rabbitmq', address: displayAddress },
+      });
+    }
+    return { model, publisher };
+  }
+
+  async function declare(queue: string): Promise<void> {
+    if (declared.has(queue)) return;
+    const { publisher: channel } = await ready();
+    const name = amqpQueue(queue);
+    await channel.assertExchange(dlx, 'direct', { durable: true });
+    await channel.assertQueue(`${name}.dead`, { durable: true, arguments: { 'x-max-length': options.deadQueueMaxLength ?? 10_000 } });
+    await channel.bindQueue(`${name}.dead`, dlx, name);
+    const args: Record<string, unknown> = { 'x-dead-letter-exchange': dlx, 'x-dead-letter-routing-key': name };
+    if (queueType === 'quorum') args['x-queue-type'] = 'quorum';
+    else args['x-max-priority'] = 200;
+    await channel.assertQueue(name, { durable: true, arguments: args });
+    declared.add(queue);
+  }
+
+  async function consumerFor(queue: string): Promise<QueueConsumer> {
+    const existing = consumers.get(queue);
+    if (existing !== undefined) return existing;
+    await declare(queue);
+    const { model: conn } = await ready();
+    const channel = await conn.createChannel();
+    channel.on('error', () => undefined);
+    const consumer: QueueConsumer = { channel, generation, buffer: [], prefetch, consumerTag: null, waiters: new Set() };
+    channel.on('close', () => {
+      if (consumers.get(queue) === consumer) consumers.delete(queue);
+      for (const [token, lease] of leases) if (lease.queue === queue && lease.delivery.generation === consumer.generation) leases.delete(token);
+      for (const wake of consumer.waiters) wake();
+    });
+    consumers.set(queue, consumer);
+    await consume(queue, consumer);
+    return consumer;
+  }
+
+  /** (Re)starts the AMQP consumer with the consumer's current prefetch; per-consumer QoS only applies to new consumers. */
+  async function consume(queue: string, consumer: QueueConsumer): Promise<void> {
+    const previous = consumer.consumerTag;
+    await consumer.channel.prefetch(consumer.prefetch);
+    const { consumerTag } = await consumer.channel.consume(amqpQueue(queue), (msg) => {
+      if (msg === null) return;
+      consumer.buffer.push({ msg, generation: consumer.generation });
+      for (const wake of consumer.waiters) wake();
+    });
+    consumer.consumerTag = consumerTag;
+    // Deliveries of the old consumer stay unacked on this channel and are settled as usual.
+    if (previous !== null) await consumer.channel.cancel(previous);
+  }
+
+  function publishJob(channel: ConfirmChannel, job: Job): void {
+    const headers: Record<string, unknown> = { [HDR_ATTEMPT]: job.attempt };
+    if (job.lastError !== null) headers[HDR_LAST_ERROR] = job.lastError;
+    channel.sendToQueue(amqpQueue(job.queue), Buffer.from(JSON.stringify(job)), {
+      persistent: true,
+      messageId: job.id,
+      contentType: 'application/json',
+      headers,
+      // -100..100 onto the classic queue's 0..200, one level per priority so the order is exact.
+      priority: queueType === 'classic' ? job.priority + 100 : undefined,
+    });
+  }
+
+  /** Ledger claims: the job id (ids must be unique while a job lives) and its dedup key. */
+  function claimsOf(job: Job): DedupClaim[] {
+    const claims = [{ key: `id:${job.id}`, jobId: job.id }];
+    if (job.dedupKey !== null) claims.push({ key: `key:${job.dedupKey}`, jobId: job.id });
+    return claims;
+  }
+
+  function toLease(queue: string, delivery: Delivery, leaseMs: number): Lease {
+    const { msg } = delivery;
+    const stored = JSON.parse(msg.content.toString('utf8')) as Job;
+    const headers: Record<string, unknown> = (msg.properties.headers) ?? {};
+    const base = Number(headers[HDR_ATTEMPT] ?? 0);
+    // Quorum queues count returns in x-delivery-count; classic queues only flag a redelivery.
+    const returns = headers['x-delivery-count'] !== undefined ? Number(headers['x-delivery-count']) : msg.fields.redelivered ? 1 : 0;
+    const lastError = headers[HDR_LAST_ERROR];
+    const token = `${delivery.generation}:${msg.fields.deliveryTag}`;
+    const untilMs = clock.now() + leaseMs;
+    leases.set(token, { delivery, queue, untilMs });
+    return {
+      job: { ...stored, queue, attempt: base + returns + 1, lastError: typeof lastError === 'string' ? lastError : Buffer.isBuffer(lastError) ? lastError.toString('utf8') : null },
+      token,
+      leaseUntilMs: untilMs,
+    };
+  }
+
+  /** Returns deliveries whose in-process lease ran out to the queue, so another fetch gets them. */
+  function returnExpired(queue: string, consumer: QueueConsumer): void {
+    const now = clock.now();
+    for (const [token, lease] of leases) {
+      if (lease.queue !== queue || lease.untilMs > now) continue;
+      leases.delete(token);
+      if (lease.delivery.generation === consumer.generation) consumer.channel.nack(lease.delivery.msg, false, true);
+    }
+  }
+
+  /** Takes the lease's delivery if it is still ours on a live channel; null when it was lost. */
+  function settle(lease: Lease): { channel: Channel; msg: ConsumeMessage } | null {
+    const held = leases.get(lease.token);
+    if (held === undefined) return null;
+    leases.delete(lease.token);
+    const consumer = consumers.get(held.queue);
+    if (consumer === undefined || consumer.generation !== held.delivery.generation) return null;
+    return { channel: consumer.channel, msg: held.delivery.msg };
+  }
+
+  return {
+    name: 'rabbitmq',
+    capabilities,
+
+    async connect() {
+      if (closed) throw closedError('rabbitmq');
+      if (model === null) await open();
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      const conn = model;
+      dropConnectionState();
+      if (conn !== null) await conn.close().catch(() => undefined);
+    },
+
+    async ensureQueue(queue) {
+      await declare(queue);
+    },
+
+    async enqueue(newJobs: readonly NewJob[]) {
+      const { publisher: channel } = await ready();
+      const now = clock.now();
+      const jobs = newJobs.map((j) => toJob(j, now));
+      for (const job of jobs) {
+        if (job.runAtMs > now + DUE_TOLERANCE_MS) {
+          throw new ConfigError(
+            `The RabbitMQ provider cannot delay a job (job ${job.id}): enqueue through the Kairos queue client, which holds delayed jobs until due.`,
+            { details: { field: 'runAtMs', value: job.runAtMs } },
+          );
+        }
+      }
+      const results: EnqueueResult[] = [];
+      const toPublish: Job[] = [];
+      for (const queue of new Set(jobs.map((j) => j.queue))) await declare(queue);
+      const inBatch = new Set<string>();
+      for (const job of jobs) {
+        if (inBatch.has(job.id)) {
+          results.push({ id: job.id, deduplicated: true });
+          continue;
+        }
+        inBatch.add(job.id);
+        const holders = await ledger.claimDedupKeys('rabbitmq', job.queue, claimsOf(job));
+        // Any holder of the id key is this id's live job; a dedup key held by another job refuses it too.
+        const holder = holders.find((h) => h !== null) ?? null;
+        if (holder !== null) {
+          // Undo the claims this job did get, so a refused job holds nothing.
+          await ledger.releaseDedupKeys('rabbitmq', job.queue, claimsOf(job));
+          results.push({ id: holder, deduplicated: true });
+          continue;
+        }
+        results.push({ id: job.id, deduplicated: false });
+        toPublish.push(job);
+      }
+      for (const job of toPublish) publishJob(channel, job);
+      try {
+        if (toPublish.length > 0) await channel.waitForConfirms();
+      } catch (error) {
+        for (const job of toPublish) await ledger.releaseDedupKeys('rabbitmq', job.queue, claimsOf(job));
+        throw new ProviderUnavailableError(`RabbitMQ at ${displayAddress} did not confirm the enqueue; nothing is assumed sent.`, { cause: error });
+      }
+      return results;
+    },
+
+    async fetch(queue, fetchOptions) {
+      const deadline = clock.now() + Math.max(0, fetchOptions.waitMs);
+      for (;;) {
+        if (fetchOptions.signal?.aborted === true || fetchOptions.max <= 0) return [];
+        const consumer = await consumerFor(queue);
+        returnExpired(queue, consumer);
+        const taken = consumer.buffer.splice(0, fetchOptions.max).filter((d) => d.generation === consumer.generation);
+        if (taken.length > 0) return taken.map((d) => toLease(queue, d, fetchOptions.leaseMs));
+        const remainingMs = deadline - clock.now();
+        if (remainingMs <= 0) return [];
+        // Prefetch counts leased deliveries too: widen it by what is leased, so up to `prefetch`
+        // more can arrive however many jobs the workers hold.
+        const wanted = prefetch + [...leases.values()].filter((l) => l.queue === queue).length;
+        if (wanted > consumer.prefetch) {
+          // Grow in doubling steps so a burst of leases does not re-create the consumer per job.
+          consumer.prefetch = Math.max(wanted, consumer.prefetch * 2);
+          await consume(queue, consumer);
+          continue;
+        }
+        // Wake on a delivery, a lost channel, abort, the deadline — or the next lease expiry to reclaim.
+        const nextExpiry = Math.min(...[...leases.values()].filter((l) => l.queue === queue).map((l) => l.untilMs - clock.now()));
+        await new Promise<void>((resolve) => {
+          const wake = (): void => {
+            consumer.waiters.delete(wake);
+            clearTimeout(timer);
+            fetchOptions.signal?.removeEventListener('abort', wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, Math.max(1, Math.min(remainingMs, nextExpiry)));
+          consumer.waiters.add(wake);
+          fetchOptions.signal?.addEventListener('abort', wake, { once: true });
+        });
+      }
+    },
+
+    async ack(lease) {
+      const held = settle(lease);
+      if (held !== null) held.channel.ack(held.msg);
+      await ledger.releaseDedupKeys('rabbitmq', lease.job.queue, claimsOf(lease.job));
+    },
+
+    async retry(lease, retryOptions) {
+      if (retryOptions.runAtMs > clock.now() + DUE_TOLERANCE_MS) {
+        throw new ConfigError('The RabbitMQ provider cannot delay a retry: the Kairos runtime holds delayed retries.', {
+          details: { field: 'runAtMs', value: retryOptions.runAtMs },
+        });
+      }
+      const held = settle(lease);
+      if (held === null) return; // The lease was lost: the job was already returned to the queue.
+      const { publisher: channel } = await ready();
+      publishJob(channel, { ...lease.job, lastError: retryOptions.error });
+      await channel.waitForConfirms();
+      held.channel.ack(held.msg);
+    },
+
+    async deadLetter(lease, error) {
+      const held = settle(lease);
+      if (held === null) return;
+      await ledger.putDeadLetter('rabbitmq', { job: { ...lease.job, lastError: error }, error, deadAtMs: clock.now() });
+      // NACK without requeue routes the message through the dead-letter exchange to `<queue>.dead`.
+      held.channel.nack(held.msg, false, false);
+      await ledger.releaseDedupKeys('rabbitmq', lease.job.queue, claimsOf(lease.job));
+    },
+
+    extendLease(lease, leaseMs) {
+      const held = leases.get(lease.token);
+      if (held === undefined) return Promise.resolve(false);
+      held.untilMs = clock.now() + leaseMs;
+      return Promise.resolve(true);
+    },
+
+    async listDeadLetters(queue, page) {
+      await ready();
+      return ledger.listDeadLetters('rabbitmq', queue, page);
+    },
+
+    async getDeadLetter(queue, jobId) {
+      await ready();
+      return ledger.getDeadLetter('rabbitmq', queue, jobId);
+    },
+
+    async replayDeadLetters(queue, ids) {
+      const { publisher: channel } = await ready();
+      await declare(queue);
+      const letters = await ledger.takeDeadLetters('rabbitmq', queue, ids);
+      if (letters.length === 0) return 0;
+      const jobs = letters.map((l) => ({ ...l.job, attempt: 0, runAtMs: clock.now() }));
+      for (const job of jobs) await ledger.claimDedupKeys('rabbitmq', queue, claimsOf(job));
+      for (const job of jobs) publishJob(channel, job);
+      try {
+        await channel.waitForConfirms();
+      } catch (error) {
+        for (const letter of letters) await ledger.putDeadLetter('rabbitmq', letter);
+        throw error;
+      }
+      return letters.length;
+    },
+
+    async purgeDeadLetters(queue, ids) {
+      await ready();
+      return (await ledger.takeDeadLetters('rabbitmq', queue, ids)).length;
+    },
+
+    async stats(queue): Promise<QueueStats> {
+      const consumer = await consumerFor(queue);
+      const { publisher: channel } = await ready();
+      const info = await channel.checkQueue(amqpQueue(queue));
+      returnExpired(queue, consumer);
+      // Ready messages in RabbitMQ plus deliveries buffered here but not handed out; active is what
+      // this process leased (RabbitMQ's unacked count includes the buffer and other processes).
+      return {
+        queue,
+        waiting: info.messageCount + consumer.buffer.length,
+        active: [...leases.values()].filter((l) => l.queue === queue).length,
+        delayed: 0,
+        dead: await ledger.countDeadLetters('rabbitmq', queue),
+        oldestWaitingAgeMs: null,
+      };
+    },
+
+    async health() {
+      const started = performance.now();
+      try {
+        const { publisher: channel } = await ready();
+        // assertExchange is idempotent; a failing check* would close the channel.
+        await channel.assertExchange(dlx, 'direct', { durable: true });
+        return { ok: true, latencyMs: performance.now() - started };
+      } catch (error) {
+        return { ok: false, latencyMs: performance.now() - started, error: error instanceof Error ? error.message : String(error) };
+      }
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import amqp from 'amqplib';
+import { ConfigError, ProviderUnavailableError } from '../../../src/errors.js';
+import { createRabbitmqProvider, type RabbitmqProviderOptions } from '../../../src/queue/providers/rabbitmq.js';
+import { fetchUntil, freshQueueName, runQueueProviderContract } from '../../contract/queue-provider.js';
+import { SERVICES, serviceSkip } from '../../support/services.js';
+import { startCutProxy, tempLedgerStore } from './broker-support.js';
+
+const skip = await serviceSkip('rabbitmq', 'rabbitmq provider');
+const { store, dispose } = tempLedgerStore('rabbitmq');
+/** Every AMQP queue and exchange this file declared, deleted after. */
+const created = new Set<string>();
+
+function makeProvider(label = 'c', extra: Partial<RabbitmqProviderOptions> = {}) {
+  const prefix = `kt_${label}_${randomUUID().slice(0, 8)}`;
+  created.add(prefix);
+  return createRabbitmqProvider({ url: SERVICES.rabbitmq.url, prefix, store, ...extra });
+}
+
+/** Deletes the queues (and dead queues, and the DLX) under our prefixes, found through the ledger-free naming scheme. */
+async function cleanup(queues: readonly string[]): Promise<void> {
+  const conn = await amqp.connect(SERVICES.rabbitmq.url);
+  try {
+    for (const prefix of created) {
+      for (const q of queues) {
+        const ch = await conn.createChannel();
+        ch.on('error', () => undefined);
+        await ch.deleteQueue(`${prefix}.${q}`).catch(() => undefined);
+        await ch.deleteQueue(`${prefix}.${q}.dead`).catch(() => undefined);
+        await ch.close().catch(() => undefined);
+      }
+      const ch = await conn.createChannel();
+      ch.on('error', () => undefined);
+      await ch.deleteExchange(`${prefix}.dlx`).catch(() => undefined);
+      await ch.close().catch(() => undefined);
+    }
+  } finally {
+    await conn.close();
+  }
+}
+
+// Queue names are random per test; record them by wrapping freshQueueName's output through ensureQueue.
+const queueNames: string[] = [];
+function tracked<T extends { ensureQueue(q: string): Promise<void>; enqueue: unknown; fetch: unknown }>(provider: T): T {
+  const ensure = provider.ensureQueue.bind(provider);
+  provider.ensureQueue = (q: string) => {
+    queueNames.push(q);
+    return ensure(q);
+  };
+  return provider;
+}
+
+after(async () => {
+  if (skip === false) await cleanup(queueNames);
+  await dispose();
+});
+
+runQueueProviderContract('rabbitmq (quorum queues)', () => Promise.resolve(tracked(makeProvider('q'))), { skip });
+runQueueProviderContract('rabbitmq (classic queues with priority)', () => Promise.resolve(tracked(makeProvider('cl', { queueType: 'classic' }))), { skip });
+
+describe('rabbitmq provider specifics', { skip }, () => {
+  it('names the redacted address when the server is down at start', async () => {
+    const provider = createRabbitmqProvider({ url: 'amqp://guest:secret@127.0.0.1:1', store, connectAttempts: 2, connectBackoffMs: 10 });
+    await assert.rejects(provider.connect(), (error: unknown) => {
+      assert.ok(error instanceof ProviderUnavailableError);
+      assert.match(error.message, /127\.0\.0\.1:1/);
+      assert.doesNotMatch(error.message, /secret/);
+      return true;
+    });
+  });
+
+  it('needs a store for its ledger', () => {
+    assert.throws(() => createRabbitmqProvider({ url: SERVICES.rabbitmq.url }), ConfigError);
+  });
+
+  it('a dropped connection returns unacked jobs to the queue; the provider reconnects and nothing is lost', async () => {
+    const proxy = await startCutProxy(SERVICES.rabbitmq.host, SERVICES.rabbitmq.port);
+    const prefix = `kt_cut_${randomUUID().slice(0, 8)}`;
+    created.add(prefix);
+    const provider = tracked(createRabbitmqProvider({ url: `amqp://guest:guest@127.0.0.1:${proxy.port}`, prefix, store }));
+    await provider.connect();
+    const queue = freshQueueName('reconnect');
+    await provider.ensureQueue(queue);
+    try {
+      const before = await provider.enqueue(Array.from({ length: 10 }, (_, i) => ({ queue, name: 'r', payload: i })));
+      const got = await fetchUntil(provider, queue, 5);
+      assert.ok(proxy.cutAll() > 0, 'a connection was cut');
+      // These acks go nowhere: their deliveries died with the connection and come back.
+      for (const lease of got) await provider.ack(lease);
+      const seen = new Set<string>();
+      const deadline = Date.now() + 20_000;
+      let afterIds: string[] = [];
+      while (Date.now() < deadline && afterIds.length === 0) {
+        afterIds = await provider
+          .enqueue(Array.from({ length: 5 }, (_, i) => ({ queue, name: 'r', payload: 10 + i })))
+          .then((r) => r.map((x) => x.id))
+          .catch(() => []);
+        if (afterIds.length === 0) await new Promise((r) => setTimeout(r, 200));
+      }
+      const all = new Set([...before.map((r) => r.id), ...afterIds]);
+      while (Date.now() < deadline && seen.size < all.size) {
+        const leases = await provider.fetch(queue, { max: 10, leaseMs: 5_000, waitMs: 500 }).catch(() => []);
+        for (const lease of leases) {
+          seen.add(lease.job.id);
+          await provider.ack(lease);
+        }
+      }
+      assert.deepEqual(seen, all);
+    } finally {
+      await provider.close();
+      await proxy.close();
+    }
+  });
+
+  it('a dead letter also reaches the <queue>.dead interop queue through the dead-letter exchange', async () => {
+    const provider = tracked(makeProvider('dlx'));
+    await provider.connect();
+    const queue = freshQueueName('dlx');
+    await provider.ensureQueue(queue);
+    try {
+      const [r] = await provider.enqueue([{ queue, name: 'd', payload: 'x' }]);
+      const [lease] = await fetchUntil(provider, queue, 1);
+      await provider.deadLetter(lease!, 'bad');
+      const conn = await amqp.connect(SERVICES.rabbitmq.url);
+      try {
+        const ch = await conn.createChannel();
+        const prefix = [...created].find((p) => lease!.job.queue === queue && p.startsWith('kt_dlx_'))!;
+        let msg: amqp.GetMessage | false = false;
+        for (let i = 0; i < 50 && msg === false; i += 1) {
+          msg = await ch.get(`${prefix}.${queue}.dead`, { noAck: true });
+          if (msg === false) await new Promise((res) => setTimeout(res, 50));
+        }
+        assert.ok(msg !== false, 'the dead queue holds the message');
+        assert.equal(msg.properties.messageId, r!.id);
+        await ch.close();
+      } finally {
+        await conn.close();
+      }
+    } finally {
+      await provider.close();
+    }
+  });
+});
