@@ -131,3 +131,43 @@ export {
   type MaintenanceJobsOptions,
   type RegisterMaintenanceOptions,
 } from './local/maintenance.js';
+export { InvalidRunStateError } from './errors.js';
+export { createEngine, Engine, type EngineOptions, type RunOptions, type AnyDefinition } from './engine/runtime/engine.js';
+export {
+  flow,
+  task,
+  type FlowDefinition,
+  type FlowOptions,
+  type FlowParams,
+  type FlowGraph,
+  type FlowGraphNode,
+  type TaskDefinition,
+  type TaskOptions,
+  type TaskContext,
+  type TaskCacheInput,
+} from './engine/flow/define.js';
+export { TriggerRule, evaluateTriggerRule, type TaskOutcome, type RuleDecision } from './engine/flow/trigger-rules.js';
+export {
+  workflow,
+  type WorkflowDefinition,
+  type WorkflowOptions,
+  type WorkflowContext,
+  type StepContext,
+  type StepOptions,
+  type WaitForEventOptions,
+  type ChildHandle,
+} from './engine/workflow/define.js';
+export type { RetryPolicy } from './engine/runtime/attempts.js';
+export {
+  RunKind,
+  StepKind,
+  type RunRecord,
+  type StepRecord,
+  type RunEventRecord,
+  type RunFilter,
+  type RecordedError,
+  type EngineEvents,
+  type StepLogger,
+  type LogLevel,
+} from './engine/types.js';
+export { DEFAULT_MAX_RECORD_BYTES } from './engine/journal/recordable.js';

@@ -5,6 +5,8 @@ import { registerDev } from './commands/dev.js';
 import { registerDeployments } from './commands/deployments.js';
 import { registerEmit } from './commands/emit.js';
 import { registerBackfill } from './commands/backfill.js';
+import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
 
 /** Builds the `kairos` command tree. Each command lives in its own module under `commands/`. */
 export function buildProgram(): Command {
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerDeployments(program);
   registerEmit(program);
   registerBackfill(program);
+  registerRun(program);
+  registerRuns(program);
   return program;
 }
 
