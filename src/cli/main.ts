@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { KairosError } from '../errors.js';
 import { registerExplain } from './commands/explain.js';
+import { registerWorker } from './commands/worker.js';
+import { registerEnqueue } from './commands/enqueue.js';
+import { registerDlq } from './commands/dlq.js';
 import { registerDev } from './commands/dev.js';
 import { registerDeployments } from './commands/deployments.js';
 import { registerEmit } from './commands/emit.js';
@@ -16,6 +19,9 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerExplain(program);
+  registerWorker(program);
+  registerEnqueue(program);
+  registerDlq(program);
   registerDev(program);
   registerDeployments(program);
   registerEmit(program);
