@@ -96,17 +96,19 @@ export async function migratePostgres(pool: pg.Pool, schema: string, migrations:
       await client.query(`SET search_path TO ${schema}`);
       await client.query(`CREATE TABLE IF NOT EXISTS kairos_migrations (
         version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)`);
-      const { rows } = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM kairos_migrations');
-      const current = rows[0]?.v ?? 0;
-      const latest = migrations.at(-1)?.version ?? 0;
+      const { rows } = await client.query<{ version: number }>('SELECT version FROM kairos_migrations');
+      const applied = new Set(rows.map((r) => r.version));
+      const current = Math.max(0, ...applied);
+      const latest = Math.max(0, ...migrations.map((m) => m.version));
       if (current > latest) {
         throw new MigrationError(
           `The PostgreSQL store (schema ${schema}) is at version ${current}, newer than this Kairos (${latest}). Upgrade Kairos.`,
           { details: { current, latest, schema } },
         );
       }
-      for (const migration of migrations) {
-        if (migration.version <= current) continue;
+      // Every migration not yet recorded, in order (a lower number may land after a higher one).
+      for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+        if (applied.has(migration.version)) continue;
         try {
           await client.query('BEGIN');
           await client.query(migration.postgres);

@@ -53,17 +53,21 @@ export function migrateSqlite(db: Database.Database, migrations: readonly Migrat
   )`);
   // BEGIN IMMEDIATE takes the write lock first, so two processes opening one file migrate in turn.
   const run = db.transaction(() => {
-    const row = db.prepare('SELECT MAX(version) AS v FROM kairos_migrations').get() as { v: number | null };
-    const current = row.v ?? 0;
-    const latest = migrations.at(-1)?.version ?? 0;
+    const applied = new Set(
+      (db.prepare('SELECT version FROM kairos_migrations').all() as Array<{ version: number }>).map((r) => r.version),
+    );
+    const current = Math.max(0, ...applied);
+    const latest = Math.max(0, ...migrations.map((m) => m.version));
     if (current > latest) {
       throw new MigrationError(
         `The SQLite store is at schema version ${current}, newer than this Kairos (${latest}). Upgrade Kairos or point it at another store.`,
         { details: { current, latest } },
       );
     }
-    for (const migration of migrations) {
-      if (migration.version <= current) continue;
+    // Apply every migration not yet recorded, not only those above the highest: lanes are developed in
+    // parallel, so a lower number can land after a higher one.
+    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (applied.has(migration.version)) continue;
       try {
         db.exec(migration.sqlite);
       } catch (cause) {
