@@ -154,7 +154,9 @@ export function createServer(options: ServerOptions): KairosServer {
   });
   app.setReplySerializer((payload) => safeJsonStringify(payload));
 
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
+    // Set first, so that every response has them: errors, and streams that bypass onSend.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
     try {
       const access = (request.routeOptions.config as { access?: RouteAccess }).access ?? 'viewer';
       const context = auth.authorize(access, { authorization: request.headers.authorization, host: request.headers.host });
@@ -173,8 +175,7 @@ export function createServer(options: ServerOptions): KairosServer {
     }
   });
 
-  app.addHook('onSend', async (_request, reply, payload) => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
+  app.addHook('onSend', async (_request, _reply, payload) => {
     return typeof payload === 'string' ? redact(payload) : payload;
   });
 
