@@ -104,6 +104,7 @@ export class Engine implements RunLauncher {
       definition: (name) => this.registry.get(name),
       definitionNames: () => [...this.registry.keys()],
       recordTransition: (run, state, previous, message) => this.recordTransition(run, state, previous, message),
+      emitTransition: (run, state, previous) => this.emitTransition(run, state, previous),
       emitStep: (runId, stepKey, kind, state, attempt) => this.events.emit('step_state', { runId, stepKey, kind, state, attempt, atMs: this.clock.now() }),
       writeLog: (runId, stepKey, level, message, data) => this.writeLog(runId, stepKey, level, message, data),
       startChild: async (parent, name, params, idempotencyKey) => (await this.createRun(name, params, { idempotencyKey, tags: [] }, parent.id)).runId,
@@ -310,8 +311,12 @@ export class Engine implements RunLauncher {
   private async recordTransition(run: RunRecord, state: RunState, previous: RunState | null, message?: string): Promise<void> {
     const atMs = this.clock.now();
     await this.repo.appendEvent({ runId: run.id, stepKey: null, type: 'state', state, message: message ?? null, atMs });
+    this.emitTransition(run, state, previous);
+  }
+
+  private emitTransition(run: RunRecord, state: RunState, previous: RunState | null): void {
     this.logger.debug({ runId: run.id, name: run.name, state, previous }, 'run state');
-    this.events.emit('run_state', { runId: run.id, name: run.name, kind: run.kind, state, previous, deploymentId: run.deploymentId, atMs });
+    this.events.emit('run_state', { runId: run.id, name: run.name, kind: run.kind, state, previous, deploymentId: run.deploymentId, atMs: this.clock.now() });
   }
 
   private async writeLog(runId: string, stepKey: string | null, level: LogLevel, message: string, data: unknown): Promise<void> {

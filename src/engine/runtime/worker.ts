@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { RunState } from '../../core/states.js';
@@ -27,6 +28,8 @@ export interface WorkerHost {
   definition(name: string): Definition | undefined;
   definitionNames(): string[];
   recordTransition(run: RunRecord, state: RunState, previous: RunState | null, message?: string): Promise<void>;
+  /** Reports a transition the repository already wrote to the timeline (claims, finishes). */
+  emitTransition(run: RunRecord, state: RunState, previous: RunState | null): void;
   emitStep(runId: string, stepKey: string, kind: StepKind, state: RunState, attempt: number): void;
   writeLog(runId: string, stepKey: string | null, level: LogLevel, message: string, data: unknown): Promise<void>;
   startChild(parent: RunRecord, name: string, params: unknown, idempotencyKey: string): Promise<string>;
@@ -157,6 +160,8 @@ export class RunWorker {
 
   private launch(claimed: ClaimedRun): void {
     const controller = new AbortController();
+    // Every task or step in flight listens on the run's signal; a wide DAG has many at once.
+    setMaxListeners(0, controller.signal);
     const entry: ActiveRun = { run: claimed.run, controller, stopReason: null, done: Promise.resolve() };
     this.active.set(claimed.run.id, entry);
     entry.done = this.execute(claimed, entry)
@@ -170,10 +175,9 @@ export class RunWorker {
   private async execute(claimed: ClaimedRun, entry: ActiveRun): Promise<void> {
     const { host } = this;
     const { run } = claimed;
-    if (claimed.previousState === RunState.Running && claimed.previousOwner !== null) {
-      await host.recordTransition(run, RunState.Crashed, RunState.Running, `worker ${claimed.previousOwner} stopped renewing its lease; resuming from the journal`);
-    }
-    await host.recordTransition(run, RunState.Running, claimed.previousState === RunState.Running && claimed.previousOwner !== null ? RunState.Crashed : claimed.previousState);
+    const crashed = claimed.previousState === RunState.Running && claimed.previousOwner !== null;
+    if (crashed) host.emitTransition(run, RunState.Crashed, RunState.Running);
+    host.emitTransition(run, RunState.Running, crashed ? RunState.Crashed : claimed.previousState);
 
     const heartbeat = this.startHeartbeat(entry);
     const pendingLogs = new Set<Promise<void>>();
@@ -227,9 +231,9 @@ export class RunWorker {
           error = encodeError;
         }
         const recorded = error === null || error === undefined ? null : recordError(error);
-        if (await host.repo.finishRun(run.id, host.workerId, { state, resultJson, error: recorded, nowMs })) {
+        if (await host.repo.finishRun(run.id, host.workerId, { state, resultJson, error: recorded, message: recorded?.message ?? null, nowMs })) {
           const finished: RunRecord = { ...run, state, endedMs: nowMs, error: recorded, result: resultJson === null ? undefined : (JSON.parse(resultJson) as unknown) };
-          await host.recordTransition(finished, state, RunState.Running, recorded?.message);
+          host.emitTransition(finished, state, RunState.Running);
           await host.afterFinish(finished);
         }
         return;

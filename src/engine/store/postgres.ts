@@ -109,10 +109,16 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
            WHERE name = ANY($1) AND queue = ANY($2)
              AND ((state = 'Pending' AND scheduled_ms <= $3) OR (state = 'Running' AND lease_until_ms < $3) OR (state = 'Waiting' AND wake_ms <= $3))
            ORDER BY scheduled_ms, created_ms LIMIT $4 FOR UPDATE SKIP LOCKED)
-         UPDATE engine_runs r SET state = 'Running', lease_owner = $5, lease_until_ms = $6, started_ms = COALESCE(r.started_ms, $3),
+         , u AS (UPDATE engine_runs r SET state = 'Running', lease_owner = $5, lease_until_ms = $6, started_ms = COALESCE(r.started_ms, $3),
            updated_ms = $3, wake_ms = NULL
          FROM c WHERE r.id = c.id
-         RETURNING r.*, c.previous_state, c.previous_owner, c.previous_wakeups`,
+         RETURNING r.*, c.previous_state, c.previous_owner, c.previous_wakeups)
+         , ev AS (INSERT INTO engine_events (run_id, type, state, message, at_ms)
+           SELECT id, 'state', state_name, message, $3 FROM (
+             SELECT id, 'Crashed' AS state_name, 'worker ' || previous_owner || ' stopped renewing its lease; resuming from the journal' AS message, 0 AS ord
+               FROM u WHERE previous_state = 'Running' AND previous_owner IS NOT NULL
+             UNION ALL SELECT id, 'Running', NULL, 1 FROM u) x ORDER BY ord)
+         SELECT * FROM u`,
         [[...request.names], [...request.queues], request.nowMs, request.limit, request.workerId, request.nowMs + request.leaseMs],
       );
       return rows.map((row) => ({
@@ -130,16 +136,16 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
       return result.rowCount === 1;
     },
     async finishRun(runId, workerId, outcome: RunOutcome) {
-      return inTransaction(async (client) => {
-        const result = await client.query(
-          `UPDATE engine_runs SET state = $1, result = $2, error = $3, ended_ms = $4, updated_ms = $4, lease_owner = NULL, lease_until_ms = NULL, wake_ms = NULL
-           WHERE id = $5 AND lease_owner = $6 AND state = 'Running'`,
-          [outcome.state, outcome.resultJson, outcome.error === null ? null : JSON.stringify(outcome.error), outcome.nowMs, runId, workerId],
-        );
-        if (result.rowCount !== 1) return false;
-        await client.query('DELETE FROM engine_subscriptions WHERE run_id = $1', [runId]);
-        return true;
-      });
+      // One statement (one round trip, one commit): the run row, its subscriptions, its timeline.
+      const rows = await query(
+        `WITH u AS (UPDATE engine_runs SET state = $1, result = $2, error = $3, ended_ms = $4, updated_ms = $4, lease_owner = NULL, lease_until_ms = NULL, wake_ms = NULL
+           WHERE id = $5 AND lease_owner = $6 AND state = 'Running' RETURNING id),
+         d AS (DELETE FROM engine_subscriptions WHERE run_id IN (SELECT id FROM u)),
+         ev AS (INSERT INTO engine_events (run_id, type, state, message, at_ms) SELECT id, 'state', $1, $7, $4 FROM u)
+         SELECT id FROM u`,
+        [outcome.state, outcome.resultJson, outcome.error === null ? null : JSON.stringify(outcome.error), outcome.nowMs, runId, workerId, outcome.message],
+      );
+      return rows.length === 1;
     },
     async suspendRun(runId, workerId, wakeMs, wakeupsAtClaim, nowMs) {
       const result = await pool.query(

@@ -20,11 +20,14 @@ export interface EngineRepository {
   activeRunIds(deploymentId: string): Promise<string[]>;
   /**
    * Takes up to `limit` runnable runs (Pending and due; Running with an expired lease; Waiting whose
-   * wake time passed) whose name and queue this worker serves, and leases them to `workerId`.
+   * wake time passed) whose name and queue this worker serves, and leases them to `workerId`. The
+   * Running transition (preceded by Crashed when a previous holder's lease expired) is appended to
+   * each run's timeline in the same transaction.
    */
   claimRuns(request: ClaimRequest): Promise<ClaimedRun[]>;
   /** Extends the lease; false when the worker no longer holds a Running run (cancelled, reclaimed). */
   heartbeat(runId: string, workerId: string, leaseUntilMs: number, nowMs: number): Promise<boolean>;
+  /** Records the terminal state (and its timeline entry, in the same transaction). */
   finishRun(runId: string, workerId: string, outcome: RunOutcome): Promise<boolean>;
   /**
    * Running → Waiting, releasing the lease. If something woke the run after it was claimed
@@ -110,6 +113,8 @@ export interface RunOutcome {
   state: RunState;
   resultJson: string | null;
   error: RecordedError | null;
+  /** Shown on the timeline with the transition. */
+  message: string | null;
   nowMs: number;
 }
 

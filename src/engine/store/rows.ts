@@ -8,6 +8,9 @@ type Row = Record<string, unknown>;
 export const TERMINAL_SQL = `('Completed','Failed','TimedOut','Cancelled','Crashed','Skipped','Missed')`;
 export const FINISHED_STEP_SQL = `('Completed','Failed','TimedOut','Skipped','Cancelled')`;
 
+/** The timeline message of a takeover after a lease expired. */
+export const crashMessage = (owner: string): string => `worker ${owner} stopped renewing its lease; resuming from the journal`;
+
 function num(value: unknown): number | null {
   if (value === null || value === undefined) return null;
   return Number(value);

@@ -27,7 +27,7 @@ function toAsync(sync: SyncRepository): EngineRepository {
   }
   return wrapped as unknown as EngineRepository;
 }
-import { FINISHED_STEP_SQL, TERMINAL_SQL, mapEvent, mapRun, mapStep } from './rows.js';
+import { FINISHED_STEP_SQL, TERMINAL_SQL, crashMessage, mapEvent, mapRun, mapStep } from './rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -63,6 +63,10 @@ export function createSqliteEngineRepository(store: SqliteStore): EngineReposito
         `UPDATE engine_runs SET state = 'Running', lease_owner = ?, lease_until_ms = ?, started_ms = COALESCE(started_ms, ?),
            updated_ms = ?, wake_ms = NULL WHERE id = ? RETURNING *`,
       ).get(request.workerId, request.nowMs + request.leaseMs, request.nowMs, request.nowMs, candidate.id) as Row;
+      if (candidate.state === 'Running' && candidate.lease_owner !== null) {
+        sql(`INSERT INTO engine_events (run_id, type, state, message, at_ms) VALUES (?, 'state', 'Crashed', ?, ?)`).run(candidate.id, crashMessage(candidate.lease_owner as string), request.nowMs);
+      }
+      sql(`INSERT INTO engine_events (run_id, type, state, at_ms) VALUES (?, 'state', 'Running', ?)`).run(candidate.id, request.nowMs);
       claimed.push({
         run: mapRun(row),
         previousState: candidate.state as RunState,
@@ -149,6 +153,20 @@ export function createSqliteEngineRepository(store: SqliteStore): EngineReposito
     return { runId: String(existing.id), created: false };
   });
 
+const finish = db.transaction((runId: string, workerId: string, outcome: RunOutcome): boolean => {
+    const changed =
+      sql(
+        `UPDATE engine_runs SET state = ?, result = ?, error = ?, ended_ms = ?, updated_ms = ?, lease_owner = NULL, lease_until_ms = NULL, wake_ms = NULL
+         WHERE id = ? AND lease_owner = ? AND state = 'Running'`,
+      ).run(outcome.state, outcome.resultJson, outcome.error === null ? null : JSON.stringify(outcome.error), outcome.nowMs, outcome.nowMs, runId, workerId)
+        .changes === 1;
+    if (changed) {
+      sql('DELETE FROM engine_subscriptions WHERE run_id = ?').run(runId);
+      sql(`INSERT INTO engine_events (run_id, type, state, message, at_ms) VALUES (?, 'state', ?, ?, ?)`).run(runId, outcome.state, outcome.message, outcome.nowMs);
+    }
+    return changed;
+  });
+
   const resetForRetry = db.transaction((runId: string, nowMs: number): boolean => {
     const row = sql(
       `UPDATE engine_runs SET state = 'Pending', attempt = attempt + 1, error = NULL, result = NULL, ended_ms = NULL, scheduled_ms = ?,
@@ -208,16 +226,7 @@ export function createSqliteEngineRepository(store: SqliteStore): EngineReposito
     heartbeat: (runId, workerId, leaseUntilMs, nowMs) =>
       sql(`UPDATE engine_runs SET lease_until_ms = ?, updated_ms = ? WHERE id = ? AND lease_owner = ? AND state = 'Running'`).run(leaseUntilMs, nowMs, runId, workerId)
         .changes === 1,
-    finishRun: (runId, workerId, outcome: RunOutcome) => {
-      const changed =
-        sql(
-          `UPDATE engine_runs SET state = ?, result = ?, error = ?, ended_ms = ?, updated_ms = ?, lease_owner = NULL, lease_until_ms = NULL, wake_ms = NULL
-           WHERE id = ? AND lease_owner = ? AND state = 'Running'`,
-        ).run(outcome.state, outcome.resultJson, outcome.error === null ? null : JSON.stringify(outcome.error), outcome.nowMs, outcome.nowMs, runId, workerId)
-          .changes === 1;
-      if (changed) sql('DELETE FROM engine_subscriptions WHERE run_id = ?').run(runId);
-      return changed;
-    },
+    finishRun: (runId, workerId, outcome: RunOutcome) => finish.immediate(runId, workerId, outcome),
     suspendRun: (runId, workerId, wakeMs, wakeupsAtClaim, nowMs) =>
       sql(
         `UPDATE engine_runs SET state = 'Waiting', wake_ms = CASE WHEN wakeups <> ? THEN ? ELSE ? END, lease_owner = NULL, lease_until_ms = NULL, updated_ms = ?
