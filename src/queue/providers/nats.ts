@@ -283,7 +283,7 @@ export function createNatsProvider(options: NatsProviderOptions = {}): QueueProv
         jobs.map(async (job, index): Promise<EnqueueResult> => {
           const holder = holders.get(index);
           if (holder !== undefined) return { id: holder, deduplicated: true };
-          const duplicate = await publish(job, job.id);
+          const duplicate = await publish(job, enqueueMsgId(job));
           return { id: job.id, deduplicated: duplicate };
         }),
       );
@@ -406,6 +406,17 @@ export function createNatsProvider(options: NatsProviderOptions = {}): QueueProv
       }
     },
   };
+}
+
+/**
+ * The JetStream message id of an enqueue. A fresh job uses its id, so enqueueing it twice within the
+ * duplicate window makes one message. A job Kairos hands back after holding it (a delayed retry, so
+ * `attempt > 0`) keeps its id but must not collide with its own first publish still inside the
+ * window: its message id names the attempt — and a hand-over repeated after a dispatcher crash still
+ * deduplicates, since it carries the same attempt.
+ */
+function enqueueMsgId(job: Job): string {
+  return job.attempt > 0 ? `${job.id}#held${job.attempt}` : job.id;
 }
 
 function groupByQueue<T extends { job: Job }>(items: T[]): Map<string, T[]> {

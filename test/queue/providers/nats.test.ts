@@ -6,6 +6,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { ConfigError, ProviderUnavailableError } from '../../../src/errors.js';
 import { createNatsProvider } from '../../../src/queue/providers/nats.js';
 import { fetchUntil, freshQueueName, runQueueProviderContract } from '../../contract/queue-provider.js';
+import { runQueueRuntimeContract } from '../../contract/queue-runtime.js';
 import { SERVICES, serviceSkip } from '../../support/services.js';
 import { startCutProxy, tempLedgerStore } from './broker-support.js';
 
@@ -38,6 +39,7 @@ after(async () => {
 });
 
 runQueueProviderContract('nats', () => Promise.resolve(makeProvider()), { skip });
+runQueueRuntimeContract('nats', () => Promise.resolve(makeProvider('rt')), { skip });
 
 describe('nats provider specifics', { skip }, () => {
   it('names the address when the server is down at start', async () => {

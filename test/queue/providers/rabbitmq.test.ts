@@ -5,6 +5,7 @@ import amqp from 'amqplib';
 import { ConfigError, ProviderUnavailableError } from '../../../src/errors.js';
 import { createRabbitmqProvider, type RabbitmqProviderOptions } from '../../../src/queue/providers/rabbitmq.js';
 import { fetchUntil, freshQueueName, runQueueProviderContract } from '../../contract/queue-provider.js';
+import { runQueueRuntimeContract } from '../../contract/queue-runtime.js';
 import { SERVICES, serviceSkip } from '../../support/services.js';
 import { startCutProxy, tempLedgerStore } from './broker-support.js';
 
@@ -59,6 +60,7 @@ after(async () => {
 
 runQueueProviderContract('rabbitmq (quorum queues)', () => Promise.resolve(tracked(makeProvider('q'))), { skip });
 runQueueProviderContract('rabbitmq (classic queues with priority)', () => Promise.resolve(tracked(makeProvider('cl', { queueType: 'classic' }))), { skip });
+runQueueRuntimeContract('rabbitmq', () => Promise.resolve(tracked(makeProvider('rt'))), { skip });
 
 describe('rabbitmq provider specifics', { skip }, () => {
   it('names the redacted address when the server is down at start', async () => {

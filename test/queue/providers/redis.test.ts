@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { ProviderUnavailableError } from '../../../src/errors.js';
 import { createRedisProvider } from '../../../src/queue/providers/redis.js';
 import { fetchUntil, freshQueueName, runQueueProviderContract } from '../../contract/queue-provider.js';
+import { runQueueRuntimeContract } from '../../contract/queue-runtime.js';
 import { SERVICES, serviceSkip } from '../../support/services.js';
 import { deleteRedisPrefixes, freshRedisPrefix } from './redis-support.js';
 
@@ -21,6 +22,7 @@ after(async () => {
 });
 
 runQueueProviderContract('redis', () => Promise.resolve(makeProvider()), { skip });
+runQueueRuntimeContract('redis', () => Promise.resolve(makeProvider('runtime')), { skip });
 
 describe('redis provider specifics', { skip }, () => {
   it('names the redacted address when the server is down at start', async () => {
