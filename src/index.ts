@@ -171,3 +171,49 @@ export {
   type LogLevel,
 } from './engine/types.js';
 export { DEFAULT_MAX_RECORD_BYTES } from './engine/journal/recordable.js';
+export {
+  PROVIDER_NAMES,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_LEASE_MS,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  type ProviderName,
+  type QueueProvider,
+  type ProviderCapabilities,
+  type NewJob,
+  type Job,
+  type JobState,
+  type Lease,
+  type BackoffPolicy,
+  type EnqueueResult,
+  type FetchOptions,
+  type DeadLetter,
+  type QueueStats,
+  type HealthReport,
+  type HeldJobStore,
+} from './queue/contract.js';
+export {
+  createQueueClient,
+  type QueueClient,
+  type QueueClientOptions,
+  type QueueHandle,
+  type JobOptions as QueueJobOptions,
+  type BulkJob,
+  type AddResult,
+  type EnqueueWorkflowOptions,
+  type EnqueueWorkflowResult,
+} from './queue/client.js';
+export { createQueueWorker, QueueWorker, type QueueWorkerOptions, type QueueWorkerEvents } from './queue/worker.js';
+export { createHandlerRegistry, type HandlerRegistry, type JobHandler, type JobContext as QueueJobContext } from './queue/handlers.js';
+export { DEFAULT_BACKOFF, backoffDelayMs } from './queue/backoff.js';
+export { checkPayload } from './queue/payload.js';
+export { DelayDispatcher, type DelayDispatcherOptions } from './queue/delay-dispatcher.js';
+export { createHeldJobStore, type HeldJobStoreOptions } from './queue/held/index.js';
+export { createProvider, type CreateProviderOptions } from './queue/providers/index.js';
+export { createSqliteProvider, type SqliteProviderOptions } from './queue/providers/sqlite.js';
+export { createPostgresProvider, type PostgresProviderOptions } from './queue/providers/postgres.js';
+export { openQueueConnection, type QueueConnectionSettings, type QueueConnection } from './queue/providers/from-config.js';
+export { createRedisProvider, type RedisProviderOptions } from './queue/providers/redis.js';
+export { createNatsProvider, type NatsProviderOptions } from './queue/providers/nats.js';
+export { createRabbitmqProvider, type RabbitmqProviderOptions } from './queue/providers/rabbitmq.js';
+export { createBrokerLedger, type BrokerLedger, type DedupClaim } from './queue/ledger/index.js';
+export type { ConnectRetryOptions } from './queue/providers/broker/connect.js';
