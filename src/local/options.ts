@@ -137,8 +137,26 @@ export function resolveSchedulerOptions(options: LocalSchedulerOptions): Resolve
   };
 }
 
-/** Validates a job's options (all of them, before anything is registered) and applies the defaults. */
-export function resolveJobSettings(options: JobOptions, scheduler: ResolvedSchedulerOptions): ResolvedJobSettings {
+const SETTING_KEYS = ['misfireGraceTimeMs', 'coalesce', 'maxInstances', 'jitterMs', 'timeoutMs', 'budgetMs'] as const;
+
+/** The settings of a job that sets none of its own: one shared, frozen object per scheduler (settings are replaced, never mutated). */
+export function defaultJobSettings(scheduler: ResolvedSchedulerOptions): ResolvedJobSettings {
+  return Object.freeze({
+    misfireGraceTimeMs: scheduler.misfireGraceTimeMs,
+    coalesce: scheduler.coalesce,
+    maxInstances: scheduler.maxInstances,
+    jitterMs: 0,
+    timeoutMs: null,
+    budgetMs: scheduler.budgetMs,
+  });
+}
+
+/**
+ * Validates a job's options (all of them, before anything is registered) and applies the defaults.
+ * A job that sets none gets `shared` — 100,000 jobs need not carry 100,000 copies of the defaults.
+ */
+export function resolveJobSettings(options: JobOptions, scheduler: ResolvedSchedulerOptions, shared?: ResolvedJobSettings): ResolvedJobSettings {
+  if (shared !== undefined && SETTING_KEYS.every((key) => options[key] === undefined)) return shared;
   return {
     misfireGraceTimeMs:
       options.misfireGraceTimeMs === undefined ? scheduler.misfireGraceTimeMs : checkGrace('misfireGraceTimeMs', options.misfireGraceTimeMs),
