@@ -184,7 +184,7 @@ for (const { dialect, skip } of await dialects('engine workflows')) {
           const results: string[] = [];
           for (const make of [() => { const a: Record<string, unknown> = {}; a.self = a; return a; }, () => 'x'.repeat(200)]) {
             try {
-              await ctx.step('bad', make);
+              await ctx.step<unknown>('bad', make);
             } catch (error) {
               results.push((error as Error).name);
             }

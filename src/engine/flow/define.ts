@@ -33,13 +33,15 @@ export interface TaskCacheInput<P = FlowParams> {
   mapIndex: number | null;
 }
 
+// Methods (not function-typed properties) on purpose: a task returning `number` must fit a
+// `Record<string, TaskDefinition>` whose output type is `unknown`.
 export interface TaskOptions<P = FlowParams, T = unknown> {
   /** Only for the array form of `tasks`; in the object form the key is the name. */
   name?: string;
   /** Upstream task names. Default: none (a root task). */
   needs?: readonly string[];
   /** The work. `upstream` maps each needed task to its output (undefined if it did not succeed). */
-  run: (ctx: TaskContext<P>, upstream: Readonly<Record<string, unknown>>) => Promise<T> | T;
+  run(ctx: TaskContext<P>, upstream: Readonly<Record<string, unknown>>): Promise<T> | T;
   /** When the task runs given its upstreams' outcomes. Default 'all_success'. */
   triggerRule?: TriggerRule;
   /** Default: no retries. */
@@ -62,11 +64,11 @@ export interface TaskOptions<P = FlowParams, T = unknown> {
    */
   map?: string;
   /** Called after success. Errors thrown here are logged, never fail the task. */
-  onSuccess?: (ctx: TaskContext<P>, output: T) => unknown;
+  onSuccess?(ctx: TaskContext<P>, output: T): unknown;
   /** Called when the task has failed for good (after its retries). */
-  onFailure?: (ctx: TaskContext<P>, error: unknown) => unknown;
+  onFailure?(ctx: TaskContext<P>, error: unknown): unknown;
   /** Called before each retry with the delay that follows. */
-  onRetry?: (ctx: TaskContext<P>, error: unknown, delayMs: number) => unknown;
+  onRetry?(ctx: TaskContext<P>, error: unknown, delayMs: number): unknown;
 }
 
 export interface TaskDefinition<P = FlowParams, T = unknown> extends TaskOptions<P, T> {
