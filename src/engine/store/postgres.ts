@@ -47,13 +47,18 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
     dialect: 'postgres',
     async listen(onWake) {
       const client = await pool.connect();
+      // A dropped listener connection must not crash the process: workers fall back to polling.
+      let broken = false;
+      client.on('error', () => {
+        broken = true;
+      });
       client.on('notification', (message) => {
         if (message.channel === channel) onWake();
       });
       await client.query(`LISTEN ${channel}`);
       return async () => {
-        await client.query(`UNLISTEN ${channel}`).catch(() => undefined);
-        client.release();
+        if (!broken) await client.query(`UNLISTEN ${channel}`).catch(() => undefined);
+        client.release(broken);
       };
     },
 
