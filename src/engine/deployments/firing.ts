@@ -85,8 +85,13 @@ export class FireProcessor {
         schedulerId: this.schedulerId,
       };
       if (!(await this.fires.tryInsert(fire))) return { fireKey: fire.fireKey, state: 'Duplicate', runId: null, reason: 'already recorded' };
-      await this.drainLocked(deployment);
-      return this.decide(deployment, fire, request.overlap ?? deployment.overlap);
+      // Older buffered fires go first; the common case (nothing buffered) costs one query.
+      let buffered = await this.fires.listBuffered(deployment.id);
+      if (buffered.length > 0) {
+        await this.drainLocked(deployment);
+        buffered = await this.fires.listBuffered(deployment.id);
+      }
+      return this.decide(deployment, fire, request.overlap ?? deployment.overlap, buffered);
     });
   }
 
@@ -114,10 +119,10 @@ export class FireProcessor {
     return this.serialised(deployment.id, () => this.start(deployment, fire, 'retried after its scheduler stopped'));
   }
 
-  private async decide(deployment: Deployment, fire: StoredFire, overlap: OverlapPolicy): Promise<FireOutcome> {
+  private async decide(deployment: Deployment, fire: StoredFire, overlap: OverlapPolicy, buffered: StoredFire[]): Promise<FireOutcome> {
     const capacity = overlap === deployment.overlap ? capacityOf(deployment) : capacityOf({ overlap, maxActiveRuns: deployment.maxActiveRuns });
-    const active = await this.launcher.activeRuns(deployment.id);
-    const buffered = (await this.fires.listBuffered(deployment.id)).filter((f) => f.fireKey !== fire.fireKey);
+    // Unbounded allow_all never needs to know what is running.
+    const active = capacity === Number.POSITIVE_INFINITY ? [] : await this.launcher.activeRuns(deployment.id);
     const hasRoom = active.length < capacity;
     switch (overlap) {
       case OverlapPolicy.Skip:
@@ -150,8 +155,8 @@ export class FireProcessor {
     for (;;) {
       const [next] = await this.fires.listBuffered(deployment.id);
       if (next === undefined) return started;
-      const active = await this.launcher.activeRuns(deployment.id);
-      if (active.length >= capacityOf(deployment)) return started;
+      const capacity = capacityOf(deployment);
+      if (capacity !== Number.POSITIVE_INFINITY && (await this.launcher.activeRuns(deployment.id)).length >= capacity) return started;
       // Only the caller whose transition succeeds starts it (another process may be draining too).
       if (await this.fires.transition(next.fireKey, FireState.Buffered, FireState.Pending, null, this.schedulerId)) {
         const outcome = await this.start(deployment, next);

@@ -45,7 +45,10 @@ export interface AdvisoryLockOptions {
   logger: Logger;
   /** How often a follower tries to take the lock, and a leader checks it still holds it. */
   leaderPollMs: number;
-  /** A leader whose check takes longer than this steps down. Default leaderPollMs. */
+  /**
+   * A leader whose check takes longer than this steps down. Default max(5000, leaderPollMs): a slow
+   * check on a busy machine is not a dead connection, and a needless step-down is a needless failover.
+   */
   checkTimeoutMs?: number;
 }
 
@@ -54,7 +57,7 @@ const LOCK_CLASS = 0x4b41_4952; // 'KAIR'
 
 export function advisoryLockLeader(options: AdvisoryLockOptions): LeaderElector {
   const { store, clock, logger, leaderPollMs } = options;
-  const checkTimeoutMs = options.checkTimeoutMs ?? leaderPollMs;
+  const checkTimeoutMs = options.checkTimeoutMs ?? Math.max(5_000, leaderPollMs);
   let client: pg.PoolClient | null = null;
   let leader = false;
   let stopped = false;

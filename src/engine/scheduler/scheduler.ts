@@ -129,13 +129,12 @@ export class DeploymentScheduler {
     const nowMs = this.clock.now();
     let wakeMs = nowMs + this.pollMs;
     const deployments = await this.deployments.repository.listScheduled();
-    const live = new Set<string>();
-    for (const deployment of deployments) {
-      if (!this.elector.isLeader) return;
-      live.add(deployment.id);
-      const dueMs = await this.fireDue(deployment, nowMs);
-      if (dueMs !== null) wakeMs = Math.min(wakeMs, dueMs);
-    }
+    const live = new Set(deployments.map((d) => d.id));
+    // Deployments are independent (each is serialised on its own), so their fires go out together:
+    // the last of many per-second deployments is not late by the sum of the others' round trips.
+    const dues = await Promise.all(deployments.map((deployment) => this.fireDue(deployment, nowMs)));
+    if (!this.elector.isLeader) return;
+    for (const dueMs of dues) if (dueMs !== null) wakeMs = Math.min(wakeMs, dueMs);
     for (const id of this.triggers.keys()) if (!live.has(id)) this.triggers.delete(id);
     await this.drainBuffered();
     await this.retryStalePending(nowMs);
@@ -151,16 +150,20 @@ export class DeploymentScheduler {
     const { processor, repository } = this.deployments;
     let cursor = deployment.lastFireMs;
     let missed = 0;
+    let nextDueMs: number | null = null;
     for (let fireMs = trigger.next(cursor); fireMs !== null; fireMs = trigger.next(cursor)) {
       const dueMs = fireMs + jitterFor(deployment, fireMs, deployment.jitterMs > 0 ? trigger.next(fireMs) : null);
-      if (dueMs > nowMs) return dueMs;
+      if (dueMs > nowMs) {
+        nextDueMs = dueMs;
+        break;
+      }
+      if (!this.elector.isLeader) break;
       if (nowMs - fireMs > deployment.catchupWindowMs) {
         if (missed >= this.maxMissedRecorded) {
           // A long outage: do not write a row per missed fire; jump to the catch-up window.
           const resumeMs = nowMs - deployment.catchupWindowMs - 1;
           this.deployments.events.emit('missedSummary', { deploymentId: deployment.id, deploymentName: deployment.name, fromMs: fireMs, toMs: resumeMs });
           cursor = Math.max(cursor, resumeMs);
-          await repository.advanceCursor(deployment.id, cursor);
           continue;
         }
         missed += 1;
@@ -169,10 +172,10 @@ export class DeploymentScheduler {
         await processor.fire(deployment, { fireMs, origin: 'schedule', fireKey: scheduleFireKey(deployment.id, fireMs) });
       }
       cursor = fireMs;
-      await repository.advanceCursor(deployment.id, fireMs);
-      if (!this.elector.isLeader) return null;
     }
-    return null;
+    // Once per tick: a scheduler that dies before this re-reaches these fires, and finds them recorded.
+    if (cursor > deployment.lastFireMs) await repository.advanceCursor(deployment.id, cursor);
+    return nextDueMs;
   }
 
   private triggerOf(deployment: Deployment): Trigger {

@@ -6,6 +6,8 @@ export interface SchedulerChild {
   id: string;
   child: ChildProcess;
   leader: boolean;
+  /** When (wall clock) this process became leader, each time it did. */
+  acquiredAtMs: number[];
   ready: Promise<void>;
   exited: Promise<void>;
 }
@@ -19,13 +21,15 @@ export function spawnScheduler(url: string, schema: string, id: string, leaderPo
     id,
     child,
     leader: false,
+    acquiredAtMs: [],
     ready: new Promise((resolve) => (markReady = resolve)),
     exited: new Promise((resolve) => child.once('exit', () => resolve())),
   };
   createInterface({ input: child.stdout }).on('line', (line) => {
-    const message = JSON.parse(line) as { ready?: boolean; leader?: boolean };
+    const message = JSON.parse(line) as { ready?: boolean; leader?: boolean; atMs?: number };
     if (message.ready === true) markReady();
     if (typeof message.leader === 'boolean') handle.leader = message.leader;
+    if (message.leader === true) handle.acquiredAtMs.push(message.atMs ?? Date.now());
   });
   return handle;
 }
