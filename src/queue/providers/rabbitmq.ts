@@ -44,6 +44,9 @@ interface QueueConsumer {
   prefetch: number;
   consumerTag: string | null;
   waiters: Set<() => void>;
+  /** The settle barrier in flight, and the one queued behind it (see `settled`). */
+  barrier: Promise<void> | null;
+  nextBarrier: Promise<void> | null;
 }
 
 /**
@@ -162,7 +165,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
     const { model: conn } = await ready();
     const channel = await conn.createChannel();
     channel.on('error', () => undefined);
-    const consumer: QueueConsumer = { channel, generation, buffer: [], prefetch, consumerTag: null, waiters: new Set() };
+    const consumer: QueueConsumer = { channel, generation, buffer: [], prefetch, consumerTag: null, waiters: new Set(), barrier: null, nextBarrier: null };
     channel.on('close', () => {
       if (consumers.get(queue) === consumer) consumers.delete(queue);
       for (const [token, lease] of leases) if (lease.queue === queue && lease.delivery.generation === consumer.generation) leases.delete(token);
@@ -235,14 +238,49 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
     }
   }
 
+  /**
+   * Resolves once RabbitMQ has processed every ack / nack already sent on the consumer's channel.
+   * basic.ack has no reply, so an ack is only "sent": a worker killed just after would see its
+   * "completed" jobs delivered again. A synchronous method on the same channel (basic.qos with the
+   * current prefetch, a no-op) is answered only after the methods before it, so its reply proves the
+   * acks arrived. Settles that arrive while one barrier is in flight share the next one (group commit),
+   * so there is at most one extra round trip in flight per channel whatever the concurrency.
+   */
+  function settled(consumer: QueueConsumer): Promise<void> {
+    if (consumer.nextBarrier !== null) return consumer.nextBarrier;
+    const start = (): Promise<void> => {
+      const barrier = consumer.channel.prefetch(consumer.prefetch).then(
+        () => undefined,
+        (error: unknown) => {
+          throw new ProviderUnavailableError(
+            `The RabbitMQ channel closed before it confirmed an ack: the job returns to the queue and runs again (at-least-once).`,
+            { cause: error, details: { provider: 'rabbitmq', address: displayAddress } },
+          );
+        },
+      );
+      consumer.barrier = barrier;
+      void barrier.catch(() => undefined).finally(() => {
+        if (consumer.barrier === barrier) consumer.barrier = null;
+      });
+      return barrier;
+    };
+    if (consumer.barrier === null) return start();
+    const next = consumer.barrier.catch(() => undefined).then(() => {
+      consumer.nextBarrier = null;
+      return start();
+    });
+    consumer.nextBarrier = next;
+    return next;
+  }
+
   /** Takes the lease's delivery if it is still ours on a live channel; null when it was lost. */
-  function settle(lease: Lease): { channel: Channel; msg: ConsumeMessage } | null {
+  function settle(lease: Lease): { channel: Channel; msg: ConsumeMessage; consumer: QueueConsumer } | null {
     const held = leases.get(lease.token);
     if (held === undefined) return null;
     leases.delete(lease.token);
     const consumer = consumers.get(held.queue);
     if (consumer === undefined || consumer.generation !== held.delivery.generation) return null;
-    return { channel: consumer.channel, msg: held.delivery.msg };
+    return { channel: consumer.channel, msg: held.delivery.msg, consumer };
   }
 
   return {
@@ -347,7 +385,10 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
 
     async ack(lease) {
       const held = settle(lease);
-      if (held !== null) held.channel.ack(held.msg);
+      if (held !== null) {
+        held.channel.ack(held.msg);
+        await settled(held.consumer);
+      }
       await ledger.releaseDedupKeys('rabbitmq', lease.job.queue, claimsOf(lease.job));
     },
 
@@ -363,6 +404,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
       publishJob(channel, { ...lease.job, lastError: retryOptions.error });
       await channel.waitForConfirms();
       held.channel.ack(held.msg);
+      await settled(held.consumer);
     },
 
     async deadLetter(lease, error) {
@@ -371,6 +413,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
       await ledger.putDeadLetter('rabbitmq', { job: { ...lease.job, lastError: error }, error, deadAtMs: clock.now() });
       // NACK without requeue routes the message through the dead-letter exchange to `<queue>.dead`.
       held.channel.nack(held.msg, false, false);
+      await settled(held.consumer);
       await ledger.releaseDedupKeys('rabbitmq', lease.job.queue, claimsOf(lease.job));
     },
 
