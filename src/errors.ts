@@ -38,6 +38,8 @@ export const ErrorCode = {
   Unauthorized: 'KAIROS_UNAUTHORIZED',
   Forbidden: 'KAIROS_FORBIDDEN',
   RouteNotFound: 'KAIROS_ROUTE_NOT_FOUND',
+  DefinitionNotFound: 'KAIROS_DEFINITION_NOT_FOUND',
+  QueueNotFound: 'KAIROS_QUEUE_NOT_FOUND',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -259,6 +261,20 @@ export class ForbiddenError extends KairosError {
 export class RouteNotFoundError extends KairosError {
   constructor(message: string, options?: KairosErrorOptions) {
     super(ErrorCode.RouteNotFound, message, options);
+  }
+}
+
+/** No flow or workflow of that name is registered with the engine; `details.name` says which. */
+export class DefinitionNotFoundError extends KairosError {
+  constructor(message: string, options?: KairosErrorOptions) {
+    super(ErrorCode.DefinitionNotFound, message, options);
+  }
+}
+
+/** No queue of that name is known to this Kairos (served by its workers or named in its options). */
+export class QueueNotFoundError extends KairosError {
+  constructor(message: string, options?: KairosErrorOptions) {
+    super(ErrorCode.QueueNotFound, message, options);
   }
 }
 
