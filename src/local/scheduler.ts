@@ -1,26 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { TimerHandle } from '../core/clock.js';
-import { suggestLaneForMisfit } from '../core/decision-matrix.js';
 import type { Duration } from '../core/duration.js';
 import { TypedEmitter } from '../core/events.js';
 import { RunState } from '../core/states.js';
 import { applyJitter, triggerFromSpec } from '../core/triggers/index.js';
 import type { Trigger } from '../core/triggers/trigger.js';
 import {
-  AbortedError,
   ConfigError,
   DuplicateJobError,
   InvalidTriggerError,
   JobNotFoundError,
   SchedulerStoppedError,
-  TimeoutError,
   toError,
 } from '../errors.js';
 import { planDueFires, type MissedBatch } from './backlog.js';
 import { DueHeap } from './heap.js';
 import { JobHandle, type JobOperations, type RunOutcome } from './job-handle.js';
-import { ActiveRun, LocalJob, summarizeError, toJsonSafe } from './job.js';
+import { LocalJob } from './job.js';
 import { LoopProbe } from './loop-probe.js';
 import {
   applyJobChanges,
@@ -36,11 +33,11 @@ import {
   type ResolvedSchedulerOptions,
 } from './options.js';
 import { PersistentJobs, sameSchedule } from './persistence.js';
+import { JobRunner } from './runner.js';
 import type { StoredLocalJob } from './repository.js';
 import { translateSeedOptions, type ScheduleInternalTaskOptions } from './seed-api.js';
 import { buildAt, buildCron, buildEvery, type CronOptions, type EveryOptions, type Instant } from './trigger-builders.js';
 import {
-  MisfitReason,
   type AddJobOptions,
   type JobChanges,
   type JobFn,
@@ -55,19 +52,9 @@ import {
 const MAX_TIMER_MS = 2_147_483_647;
 /** How long `stop()` waits for running jobs by default before aborting them. */
 export const DEFAULT_STOP_DEADLINE_MS = 10_000;
-/** With many jobs running during a loop block, blame at most this many (the log must stay readable). */
-const MAX_BLAMED_JOBS = 10;
 
 type Lifecycle = 'stopped' | 'starting' | 'running' | 'stopping';
-type RunEnd = 'Completed' | 'Failed' | 'TimedOut' | 'Cancelled';
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
 
 /**
  * The in-process lane: APScheduler's semantics (misfire grace, coalesce, max instances, jitter) on one
@@ -89,7 +76,6 @@ export class LocalScheduler implements JobOperations {
   private readonly defaultSettings: ResolvedJobSettings;
   private readonly jobs = new Map<string, LocalJob>();
   private readonly heap = new DueHeap<LocalJob>();
-  private readonly activeRuns = new Set<ActiveRun>();
   private readonly persistence: PersistentJobs | null;
   private readonly probe: LoopProbe | null;
   private lifecycle: Lifecycle = 'stopped';
@@ -97,12 +83,8 @@ export class LocalScheduler implements JobOperations {
   private timer: TimerHandle | null = null;
   private timerWakeMs = 0;
   private inPass = false;
-  private budgetTimer: TimerHandle | null = null;
-  private budgetWakeMs = 0;
-  /** Real time (ms) spent in fire passes since the last probe tick: lag it explains is not a job's. */
-  private explainedLagMs = 0;
+  private readonly runner: JobRunner;
   private stopping: Promise<StopReport> | null = null;
-  private onDrained: (() => void) | null = null;
   /**
    * Generated ids are a per-scheduler random prefix plus a counter: unique within the scheduler and
    * short. (A randomUUID() string costs ~450 bytes of heap per job in Node 20 — with 100,000 jobs that
@@ -111,7 +93,6 @@ export class LocalScheduler implements JobOperations {
   private readonly idPrefix = randomBytes(4).toString('hex');
   private idSeq = 0;
   private readonly onTimerBound = (): void => this.onTimer();
-  private readonly onBudgetTimerBound = (): void => this.onBudgetTimer();
 
   constructor(options: LocalSchedulerOptions = {}) {
     this.options = resolveSchedulerOptions(options);
@@ -126,8 +107,16 @@ export class LocalScheduler implements JobOperations {
         : new PersistentJobs(this.options.store, logger, (operation, jobId, error) =>
             this.events.emit('store_error', { operation, jobId, error }),
           );
+    this.runner = new JobRunner({
+      clock: this.options.clock,
+      logger,
+      events: this.events,
+      eventLoopBlockMs: this.options.eventLoopBlockMs,
+      persist: (job) => this.persist(job),
+      inPass: () => this.inPass,
+    });
     const blockMs = this.options.eventLoopBlockMs;
-    this.probe = blockMs === null ? null : new LoopProbe(blockMs, (lagMs) => this.onProbeTick(lagMs, blockMs));
+    this.probe = blockMs === null ? null : new LoopProbe(blockMs, (lagMs) => this.runner.onProbeTick(lagMs, blockMs));
   }
 
   /** `stopped`, `starting`, `running` or `stopping`. */
@@ -163,6 +152,8 @@ export class LocalScheduler implements JobOperations {
       this.lifecycle = 'stopped';
       throw error;
     }
+    // stop() was called while the store was loading: it wins.
+    if (this.lifecycle !== 'starting') return;
     const nowMs = this.options.clock.now();
     for (const job of this.jobs.values()) {
       if (job.awaitingRestore) this.restore(job, this.persistence?.take(job.id), nowMs);
@@ -198,40 +189,16 @@ export class LocalScheduler implements JobOperations {
     this.lifecycle = 'stopping';
     this.disarm();
     this.probe?.stop();
-    const runningAtStop = this.activeRuns.size;
-    if (runningAtStop > 0) await this.waitForRuns(deadlineMs);
+    const runningAtStop = this.runner.activeRuns.size;
+    await this.runner.waitForRuns(deadlineMs);
     const nowMs = this.options.clock.now();
-    const abortedRuns: StopReport['abortedRuns'] = [];
-    for (const run of [...this.activeRuns]) {
-      abortedRuns.push({ jobId: run.jobId, name: run.job.name, scheduledMs: run.scheduledMs, runningMs: nowMs - run.startedMs });
-      const error = new AbortedError(
-        `job '${run.jobId}' was still running ${deadlineMs} ms after stop() and was aborted. Make it honour its signal, or give stop() a longer deadlineMs.`,
-        { details: { jobId: run.jobId, deadlineMs } },
-      );
-      run.abort(error);
-      this.settle(run, 'Cancelled', error);
-    }
-    if (this.budgetTimer !== null) this.options.clock.clearTimer(this.budgetTimer);
-    this.budgetTimer = null;
+    const abortedRuns = this.runner.abortAll(deadlineMs);
     await this.persistence?.flush();
     this.lifecycle = 'stopped';
     const report: StopReport = { finishedRuns: runningAtStop - abortedRuns.length, abortedRuns };
     this.options.logger.info({ finishedRuns: report.finishedRuns, abortedRuns: abortedRuns.length }, 'local scheduler stopped');
     this.events.emit('scheduler_stopped', { atMs: nowMs, report });
     return report;
-  }
-
-  private waitForRuns(deadlineMs: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const clock = this.options.clock;
-      const deadline = clock.setTimer(() => finish(), deadlineMs);
-      const finish = (): void => {
-        clock.clearTimer(deadline);
-        this.onDrained = null;
-        resolve();
-      };
-      this.onDrained = finish;
-    });
   }
 
   /** Stops firing without forgetting anything; `resume()` fires what came due (misfire policy applies). */
@@ -496,7 +463,7 @@ export class LocalScheduler implements JobOperations {
     }
     return new Promise<RunOutcome>((resolve) => {
       const nowMs = this.options.clock.now();
-      const run = this.submit(job, nowMs, nowMs, resolve);
+      const run = this.runner.submit(job, nowMs, nowMs, resolve);
       if (run === null) resolve({ jobId: id, state: 'Skipped', result: null, error: null, durationMs: 0 });
     });
   }
@@ -555,7 +522,7 @@ export class LocalScheduler implements JobOperations {
   }
 
   private arm(): void {
-    if (this.inPass || this.lifecycle !== 'running' || this.isPaused) return;
+    if (this.inPass || !this.firing) return;
     const top = this.heap.peek();
     if (top === undefined) {
       this.disarm();
@@ -569,6 +536,10 @@ export class LocalScheduler implements JobOperations {
     this.timer = clock.setTimer(this.onTimerBound, delayMs);
   }
 
+  private get firing(): boolean {
+    return this.lifecycle === 'running' && !this.isPaused;
+  }
+
   private disarm(): void {
     if (this.timer !== null) this.options.clock.clearTimer(this.timer);
     this.timer = null;
@@ -577,18 +548,19 @@ export class LocalScheduler implements JobOperations {
   /** One pass: every job due by now, in due order; then one timer for the next. */
   private onTimer(): void {
     this.timer = null;
-    if (this.lifecycle !== 'running' || this.isPaused) return;
+    if (!this.firing) return;
     const passStartMs = performance.now();
     const nowMs = this.options.clock.now();
     this.inPass = true;
     try {
-      for (let top = this.heap.peek(); top !== undefined && top.dueMs <= nowMs; top = this.heap.peek()) {
+      // A job may pause or stop the scheduler from inside the pass; the rest of the pass then waits too.
+      for (let top = this.heap.peek(); top !== undefined && top.dueMs <= nowMs && this.firing; top = this.heap.peek()) {
         this.heap.pop();
         this.processDue(top, nowMs);
       }
     } finally {
       this.inPass = false;
-      this.explainedLagMs += performance.now() - passStartMs;
+      this.runner.explainedLagMs += performance.now() - passStartMs;
     }
     this.arm();
   }
@@ -604,12 +576,12 @@ export class LocalScheduler implements JobOperations {
       const graceMs = job.settings.misfireGraceTimeMs;
       const lateMs = nowMs - dueMs;
       if (graceMs !== null && lateMs > graceMs) this.reportMissed(job, { count: 1, firstMs: fireMs, firstLateMs: lateMs, coalesced: false });
-      else this.submit(job, fireMs, dueMs, null);
+      else this.runner.submit(job, fireMs, dueMs, null);
     } else {
       const plan = planDueFires(job.trigger, fireMs, dueMs, nowMs, job.settings.misfireGraceTimeMs, job.settings.coalesce);
       this.setFire(job, plan.nextFireMs);
       for (const batch of plan.missed) this.reportMissed(job, batch);
-      for (const runMs of plan.runs) this.submit(job, runMs, runMs === fireMs ? dueMs : runMs, null);
+      for (const runMs of plan.runs) this.runner.submit(job, runMs, runMs === fireMs ? dueMs : runMs, null);
     }
     if (job.fireMs === null && this.jobs.get(job.id) === job) {
       this.dropJob(job, 'finished');
@@ -632,185 +604,6 @@ export class LocalScheduler implements JobOperations {
     };
     if (!batch.coalesced) this.options.logger.warn(payload, `run of job '${job.name}' missed by ${batch.firstLateMs} ms`);
     this.events.emit('job_missed', payload);
-  }
-
-  // ── running ──────────────────────────────────────────────────────────────────────────────────
-
-  private submit(job: LocalJob, scheduledMs: number, dueMs: number, onSettled: ((outcome: RunOutcome) => void) | null): ActiveRun | null {
-    const maxInstances = job.settings.maxInstances;
-    if (job.running >= maxInstances) {
-      job.skippedCount += 1;
-      const payload = { jobId: job.id, name: job.name, scheduledMs, running: job.running, maxInstances };
-      this.options.logger.warn(payload, `job '${job.name}' skipped a fire: ${job.running} run(s) going, maxInstances ${maxInstances}`);
-      this.events.emit('job_max_instances', payload);
-      return null;
-    }
-    const clock = this.options.clock;
-    const startedMs = clock.now();
-    const run = new ActiveRun(job, scheduledMs, startedMs - dueMs, startedMs);
-    run.onSettled = onSettled;
-    job.running += 1;
-    job.runCount += 1;
-    job.lastRunMs = startedMs;
-    this.events.emit('job_submitted', { jobId: job.id, name: job.name, scheduledMs, lateMs: run.lateMs });
-
-    const syncStartMs = performance.now();
-    let value: unknown;
-    try {
-      value = job.fn(run);
-    } catch (error) {
-      this.afterSyncPart(run, performance.now() - syncStartMs);
-      this.settle(run, 'Failed', error);
-      return run;
-    }
-    this.afterSyncPart(run, performance.now() - syncStartMs);
-    if (!isPromiseLike(value)) {
-      this.settle(run, 'Completed', value);
-      return run;
-    }
-    this.activeRuns.add(run);
-    const timeoutMs = job.settings.timeoutMs;
-    if (timeoutMs !== null) run.timeoutTimer = clock.setTimer(() => this.onRunTimeout(run, timeoutMs), timeoutMs);
-    this.watchBudget(run);
-    value.then(
-      (result) => this.settle(run, 'Completed', result),
-      (error: unknown) => this.settle(run, 'Failed', error),
-    );
-    return run;
-  }
-
-  /** The part of a job that ran before its first `await` held the event loop that long. */
-  private afterSyncPart(run: ActiveRun, syncMs: number): void {
-    if (!this.inPass) this.explainedLagMs += syncMs;
-    const blockMs = this.options.eventLoopBlockMs;
-    if (blockMs !== null && syncMs > blockMs) {
-      this.reportMisfit(
-        run.job,
-        MisfitReason.BlockedLoop,
-        syncMs,
-        blockMs,
-        `its synchronous part held the event loop for ${Math.round(syncMs)} ms (limit ${blockMs} ms); every other job waited`,
-      );
-    }
-  }
-
-  private settle(run: ActiveRun, end: RunEnd, value: unknown): void {
-    if (run.settled) return;
-    run.settled = true;
-    const clock = this.options.clock;
-    if (run.timeoutTimer !== null) clock.clearTimer(run.timeoutTimer as TimerHandle);
-    this.activeRuns.delete(run);
-    const job = run.job;
-    job.running = Math.max(0, job.running - 1);
-    const durationMs = clock.now() - run.startedMs;
-    if (!run.overBudgetReported && durationMs > job.settings.budgetMs) this.reportOverBudget(run, durationMs);
-    const ref = { jobId: job.id, name: job.name, scheduledMs: run.scheduledMs, lateMs: run.lateMs, durationMs };
-    let error: Error | null = null;
-    let result: unknown = null;
-    if (end === 'Completed') {
-      result = toJsonSafe(value);
-      job.lastResult = result;
-      job.lastError = null;
-      job.state = RunState.Completed;
-      this.events.emit('job_executed', { ...ref, result });
-    } else {
-      error = toError(value);
-      job.lastError = summarizeError(error);
-      job.state = end;
-      this.options.logger.error({ ...ref, err: error, state: end }, `job '${job.name}' ${end === 'Failed' ? 'failed' : end === 'TimedOut' ? 'timed out' : 'was cancelled'}`);
-      this.events.emit('job_error', { ...ref, error, state: end });
-    }
-    this.persist(job);
-    run.onSettled?.({ jobId: job.id, state: end, result, error, durationMs });
-    if (this.activeRuns.size === 0) this.onDrained?.();
-  }
-
-  private onRunTimeout(run: ActiveRun, timeoutMs: number): void {
-    run.timeoutTimer = null;
-    const error = new TimeoutError(`job '${run.jobId}' ran past its timeoutMs (${timeoutMs} ms); its signal was aborted.`, {
-      details: { jobId: run.jobId, timeoutMs },
-    });
-    run.abort(error);
-    this.settle(run, 'TimedOut', error);
-  }
-
-  // ── the local lane's checklist, enforced at run time ────────────────────────────────────────
-
-  private watchBudget(run: ActiveRun): void {
-    if (this.budgetTimer !== null && this.budgetWakeMs <= run.budgetDeadlineMs) return;
-    this.armBudget(run.budgetDeadlineMs);
-  }
-
-  private armBudget(wakeMs: number): void {
-    const clock = this.options.clock;
-    if (this.budgetTimer !== null) clock.clearTimer(this.budgetTimer);
-    this.budgetWakeMs = wakeMs;
-    this.budgetTimer = clock.setTimer(this.onBudgetTimerBound, Math.min(Math.max(wakeMs - clock.now(), 0), MAX_TIMER_MS));
-  }
-
-  private onBudgetTimer(): void {
-    this.budgetTimer = null;
-    const nowMs = this.options.clock.now();
-    let earliestMs = Number.POSITIVE_INFINITY;
-    for (const run of this.activeRuns) {
-      if (run.overBudgetReported) continue;
-      if (run.budgetDeadlineMs <= nowMs) this.reportOverBudget(run, nowMs - run.startedMs);
-      else earliestMs = Math.min(earliestMs, run.budgetDeadlineMs);
-    }
-    if (earliestMs !== Number.POSITIVE_INFINITY) this.armBudget(earliestMs);
-  }
-
-  private reportOverBudget(run: ActiveRun, durationMs: number): void {
-    run.overBudgetReported = true;
-    const budgetMs = run.job.settings.budgetMs;
-    this.reportMisfit(
-      run.job,
-      MisfitReason.OverBudget,
-      durationMs,
-      budgetMs,
-      `a run has taken ${durationMs} ms, past the local lane's budget of ${budgetMs} ms`,
-    );
-  }
-
-  /**
-   * The probe saw the loop held for `lagMs`. Time spent in fire passes (which measure each job's
-   * synchronous part themselves) explains part of it; a block beyond that happened in code running
-   * after some job's `await` — blame the jobs that were running then.
-   */
-  private onProbeTick(lagMs: number, blockMs: number): void {
-    const unexplainedMs = lagMs - this.explainedLagMs;
-    this.explainedLagMs = 0;
-    if (unexplainedMs <= blockMs) return;
-    const suspects = new Set<LocalJob>();
-    for (const run of this.activeRuns) {
-      suspects.add(run.job);
-      if (suspects.size >= MAX_BLAMED_JOBS) break;
-    }
-    if (suspects.size === 0) {
-      this.options.logger.warn({ lagMs: Math.round(lagMs) }, 'event loop blocked while no local job was running');
-      return;
-    }
-    for (const job of suspects) {
-      this.reportMisfit(
-        job,
-        MisfitReason.BlockedLoop,
-        lagMs,
-        blockMs,
-        `the event loop was blocked for ${Math.round(lagMs)} ms while it was running (after an await); every other job waited`,
-      );
-    }
-  }
-
-  private reportMisfit(job: LocalJob, reason: MisfitReason, durationMs: number, limitMs: number, detail: string): void {
-    const suggestedLane = suggestLaneForMisfit();
-    const message = `job '${job.name}' does not fit the local lane: ${detail}. Move it to the '${suggestedLane}' lane.`;
-    job.misfitReason = `${reason}: ${detail}`;
-    const payload = { jobId: job.id, name: job.name, reason, durationMs: Math.round(durationMs), limitMs, suggestedLane, message };
-    if (job.warnedMisfits?.includes(reason) !== true) {
-      (job.warnedMisfits ??= []).push(reason);
-      this.options.logger.warn(payload, message);
-    }
-    this.events.emit('job_misfit', payload);
   }
 }
 
