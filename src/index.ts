@@ -217,3 +217,8 @@ export { createNatsProvider, type NatsProviderOptions } from './queue/providers/
 export { createRabbitmqProvider, type RabbitmqProviderOptions } from './queue/providers/rabbitmq.js';
 export { createBrokerLedger, type BrokerLedger, type DedupClaim } from './queue/ledger/index.js';
 export type { ConnectRetryOptions } from './queue/providers/broker/connect.js';
+export { DefinitionNotFoundError, QueueNotFoundError } from './errors.js';
+export { createKairos, Kairos, DEFAULT_APP_STOP_DEADLINE_MS } from './app/kairos.js';
+export type { KairosOptions, KairosQueueOptions, KairosEngineOptions, KairosSchedulerOptions, KairosHttpOptions } from './app/options.js';
+export { LiveEventHub } from './app/live-events.js';
+export type { LaneApis, QueueLaneView, RunPager, RunPageRequest, Overview, WorkersView } from './server/routes/lanes.js';

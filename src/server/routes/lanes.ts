@@ -116,8 +116,8 @@ const stateCounts = z.record(z.string(), z.number());
 export const laneOverviewSchema = z.object({
   lane: z.enum(['local', 'queue', 'flow', 'workflow']),
   running: z.boolean(),
-  lastHour: stateCounts.describe('Runs that ended in the last hour, by state.'),
-  last24h: stateCounts.describe('Runs that ended in the last 24 hours, by state.'),
+  lastHour: stateCounts.describe('Runs in the last hour by state: flow/workflow runs created in it (current state, from the store); local and queue runs finished in it, as this process saw them.'),
+  last24h: stateCounts.describe('The same over the last 24 hours.'),
   failures24h: z.number(),
   late24h: z.number().describe('Fires that started later than 1 s after their time (local, deployments).'),
   missed24h: z.number(),
