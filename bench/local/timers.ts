@@ -240,6 +240,41 @@ async function measureLatency(lib: Lib, label: string, jobs: readonly BenchJob[]
   };
 }
 
+/**
+ * The floor: no library, one bare setTimeout chain re-armed for the next point of a 10 ms grid,
+ * measured the same way. What the machine and Node's millisecond timers allow at that moment.
+ */
+async function measureFloor(seconds: number): Promise<LatencyResult> {
+  const baseMs = Math.ceil(Date.now() / 1_000) * 1_000 + 1_000;
+  const endMs = baseMs + seconds * 1_000;
+  const samples: number[] = [];
+  const cpuStart = process.cpuUsage();
+  await new Promise<void>((done) => {
+    let nextMs = baseMs;
+    const tick = (): void => {
+      samples.push(wallNowMs() - nextMs);
+      nextMs += 10;
+      if (nextMs >= endMs) return done();
+      setTimeout(tick, Math.max(0, nextMs - Date.now()));
+    };
+    setTimeout(tick, baseMs - Date.now());
+  });
+  const cpu = process.cpuUsage(cpuStart);
+  const sorted = Float64Array.from(samples).sort();
+  return {
+    lib: 'kairos',
+    label: 'floor: bare setTimeout chain, 10 ms grid (no library)',
+    jobs: 1,
+    fires: samples.length,
+    expected: seconds * 100,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    maxMs: sorted.length > 0 ? (sorted[sorted.length - 1] as number) : Number.NaN,
+    cpuSPerMillion: ((cpu.user + cpu.system) / 1e6 / Math.max(1, samples.length)) * 1e6,
+    reportedMissed: 0,
+  };
+}
+
 // ── 3: RSS with many scheduled jobs, in a child process ────────────────────────────────────────
 interface RssResult {
   lib: Lib;
@@ -372,6 +407,9 @@ async function main(): Promise<void> {
   const command = `npm run bench:local -- ${argv.join(' ')}`.trim();
   console.log(`local-lane timers: ${JOBS} jobs, ${SECONDS} s per run${quick ? ' (quick)' : ''}, RSS with ${RSS_JOBS} jobs`);
 
+  console.log('» latency floor: a bare setTimeout chain');
+  const floor = await measureFloor(Math.min(SECONDS, 20));
+  console.log(`  p50 ${f1(floor.p50Ms)} ms  p99 ${f1(floor.p99Ms)} ms  max ${f1(floor.maxMs)} ms`);
   const latency: LatencyResult[] = [];
   const plan: { lib: Lib; label: string; subset: boolean; spreadAll?: boolean }[] = [
     { lib: 'kairos', label: 'Kairos (all jobs, 100 ms – 5 s)', subset: false },
@@ -425,7 +463,7 @@ async function main(): Promise<void> {
   const latencyTable = table(
     ['library', 'jobs', 'fires / expected', 'p50 late ms', 'p99 late ms', 'max late ms', 'CPU s / 1M fires', 'missed (reported)'],
     [
-      ...latency.map((r) => [r.label, String(r.jobs), `${r.fires} / ${r.expected} (${((r.fires / r.expected) * 100).toFixed(1)}%)`, f1(r.p50Ms), f1(r.p99Ms), f1(r.maxMs), f1(r.cpuSPerMillion), String(r.reportedMissed)]),
+      ...[floor, ...latency].map((r) => [r.label, String(r.jobs), `${r.fires} / ${r.expected} (${((r.fires / r.expected) * 100).toFixed(1)}%)`, f1(r.p50Ms), f1(r.p99Ms), f1(r.maxMs), f1(r.cpuSPerMillion), String(r.reportedMissed)]),
       same === undefined
         ? []
         : [
@@ -469,7 +507,7 @@ async function main(): Promise<void> {
 
 ## Fire lateness, fires and CPU (no-op jobs)
 
-Lateness = when the job function ran − its intended time on the anchored grid (Kairos passes \`scheduledMs\`; node-cron passes \`ctx.date\`; croner passes nothing, and its fires are on whole seconds, so the intended time is the whole second at or before the run). CPU = process user+system time over the window ÷ fires.
+Lateness = when the job function ran − its intended time on the anchored grid (Kairos passes \`scheduledMs\`; node-cron passes \`ctx.date\`; croner passes nothing, and its fires are on whole seconds, so the intended time is the whole second at or before the run). CPU = process user+system time over the window ÷ fires. The first row is the floor: no library, one bare setTimeout chain on a 10 ms grid (up to 20 s), which is what Node's millisecond timers and the machine's load allowed at that moment.
 
 ${latencyTable}
 

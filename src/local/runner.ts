@@ -157,7 +157,6 @@ export class JobRunner {
     job.running = Math.max(0, job.running - 1);
     const durationMs = clock.now() - run.startedMs;
     if (!run.overBudgetReported && durationMs > job.settings.budgetMs) this.reportOverBudget(run, durationMs);
-    const ref = { jobId: job.id, name: job.name, scheduledMs: run.scheduledMs, lateMs: run.lateMs, durationMs };
     let error: Error | null = null;
     let result: unknown = null;
     if (end === 'Completed') {
@@ -165,13 +164,15 @@ export class JobRunner {
       job.lastResult = result;
       job.lastError = null;
       job.state = RunState.Completed;
-      this.deps.events.emit('job_executed', { ...ref, result });
+      // Built in place, not spread from a shared object: this runs on every fire.
+      this.deps.events.emit('job_executed', { jobId: job.id, name: job.name, scheduledMs: run.scheduledMs, lateMs: run.lateMs, durationMs, result });
     } else {
       error = toError(value);
       job.lastError = summarizeError(error);
       job.state = end;
-      this.deps.logger.error({ ...ref, err: error, state: end }, `job '${job.name}' ${end === 'Failed' ? 'failed' : end === 'TimedOut' ? 'timed out' : 'was cancelled'}`);
-      this.deps.events.emit('job_error', { ...ref, error, state: end });
+      const payload = { jobId: job.id, name: job.name, scheduledMs: run.scheduledMs, lateMs: run.lateMs, durationMs, error, state: end };
+      this.deps.logger.error({ ...payload, err: error }, `job '${job.name}' ${end === 'Failed' ? 'failed' : end === 'TimedOut' ? 'timed out' : 'was cancelled'}`);
+      this.deps.events.emit('job_error', payload);
     }
     this.deps.persist(job);
     run.onSettled?.({ jobId: job.id, state: end, result, error, durationMs });
