@@ -31,7 +31,7 @@ const ROUTES: readonly RouteEntry[] = [
   { pattern: '/workflows', nav: '/workflows', render: () => <WorkflowsPage /> },
   { pattern: '/workflows/:name', nav: '/workflows', render: (p) => <WorkflowPage name={p.name ?? ''} /> },
   { pattern: '/queues', nav: '/queues', render: () => <QueuesPage /> },
-  { pattern: '/queues/:queue', nav: '/queues', render: (p) => <QueuePage queue={p.queue ?? ''} /> },
+  { pattern: '/queues/:queue', nav: '/queues', render: (p, q) => <QueuePage queue={p.queue ?? ''} provider={q.get('provider')} /> },
   { pattern: '/explain', nav: '/explain', render: () => <ExplainPage /> },
 ];
 
@@ -51,7 +51,12 @@ export function App(props: { live: LiveStream }): JSX.Element {
   const [liveStatus, setLiveStatus] = useState<LiveStatus>(props.live.status);
 
   useEffect(() => onAuthChange(() => setLoginOpen(needsLogin())), []);
-  useEffect(() => props.live.onStatus(setLiveStatus), [props.live]);
+  useEffect(() => {
+    const off = props.live.onStatus(setLiveStatus);
+    // The stream may have connected before this effect ran.
+    setLiveStatus(props.live.status);
+    return off;
+  }, [props.live]);
 
   let page: JSX.Element = <NotFound path={path} />;
   let nav = '';

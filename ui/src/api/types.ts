@@ -30,19 +30,26 @@ export interface RunSummary {
   scheduledMs: number;
   startedMs: number | null;
   endedMs: number | null;
-  deploymentId?: string | null;
-  parentRunId?: string | null;
-  tags?: string[];
-  error?: RecordedError | null;
+  durationMs?: number | null;
+  deploymentId: string | null;
+  parentRunId: string | null;
+  tags: string[];
+  params: unknown;
+  result: unknown;
+  queue: string;
+  leaseOwner: string | null;
+  leaseUntilMs: number | null;
+  wakeMs: number | null;
+  error: RecordedError | null;
 }
 
-export interface RunRecord extends RunSummary {
-  params?: unknown;
-  result?: unknown;
-  queue?: string;
-  leaseOwner?: string | null;
-  wakeMs?: number | null;
-  updatedMs?: number;
+export type RunRecord = RunSummary;
+
+export interface StepLog {
+  atMs: number;
+  level: string;
+  message: string;
+  data?: unknown;
 }
 
 export interface StepRecord {
@@ -53,31 +60,38 @@ export interface StepRecord {
   input?: unknown;
   output?: unknown;
   error?: RecordedError | null;
+  queue?: string | null;
   cached?: boolean;
   wakeMs?: number | null;
   startedMs: number | null;
   endedMs: number | null;
+  durationMs?: number | null;
+  logs?: StepLog[];
 }
 
-export interface RunEventRecord {
+/** One line of a run's timeline: a state change, a log line, an event or a signal received. */
+export interface TimelineEntry {
   id: number;
-  stepKey: string | null;
   type: string;
-  state?: string | null;
-  level?: string | null;
-  message?: string | null;
-  data?: unknown;
+  stepKey: string | null;
+  state: string | null;
+  level: string | null;
+  message: string | null;
+  data: unknown;
   atMs: number;
 }
 
+/** GET /api/runs/:id */
 export interface RunDetail {
   run: RunRecord;
   steps: StepRecord[];
-  events: RunEventRecord[];
+  timeline: TimelineEntry[];
+  children: RunSummary[];
 }
 
-export interface Page<T> {
-  items: T[];
+/** GET /api/runs */
+export interface RunsPage {
+  runs: RunSummary[];
   nextCursor: string | null;
 }
 
@@ -87,73 +101,99 @@ export interface LocalJob {
   trigger: string;
   nextRunMs: number | null;
   paused: boolean;
+  persistent: boolean;
+  state: string;
+  running: number;
   runCount: number;
   missedCount: number;
+  skippedCount: number;
   lastRunMs: number | null;
-  lastResult?: unknown;
-  lastError?: { name?: string; message: string } | null;
-  running: number;
-  state: string;
+  lastResult: unknown;
+  lastError: { name: string; message: string; code?: string } | null;
   misfit: boolean;
-  misfitReason?: string | null;
+  misfitReason: string | null;
 }
 
 export interface DeploymentInfo {
+  id: string;
   name: string;
-  id?: string;
-  target?: { kind: string; name: string } | string;
-  schedule?: unknown;
-  scheduleText?: string;
+  target: { kind: RunKind; name: string };
+  /** A description of the schedule (`cron 0 2 * * * Europe/Paris`), or null for trigger-only deployments. */
+  schedule: string | null;
+  eventTrigger: { event: string; match: Record<string, unknown> | null } | null;
+  metricTrigger: { metric: string; above: number | null; below: number | null; forMs: number } | null;
+  parameters: Record<string, unknown>;
+  overlap: string;
   paused: boolean;
-  nextFireMs?: number | null;
-  lastFireMs?: number | null;
-  lastRun?: RunSummary | null;
-  description?: string | null;
-  parameters?: Record<string, unknown>;
+  lastFireMs: number;
+  nextFireTimesMs: number[];
+  description: string | null;
 }
 
-export interface FlowTask {
-  key: string;
-  dependsOn: string[];
-  triggerRule?: string;
-  retries?: number;
+export interface FlowNode {
+  id: string;
+  needs: string[];
+  triggerRule: string;
+  queue: string;
+  tags: string[];
+  map: string | null;
+  retries: number;
 }
 
 export interface FlowInfo {
   name: string;
-  description?: string | null;
-  tasks: FlowTask[];
-  parameters?: unknown;
-  lastRun?: RunSummary | null;
+  description: string | null;
+  graph: { nodes: FlowNode[]; edges: { from: string; to: string }[] };
+}
+
+/** One column of a flow's grid: a run and each task's state in it (mapped tasks: their worst item). */
+export interface GridRow {
+  run: RunSummary;
+  tasks: Record<string, string>;
+}
+
+/** GET /api/flows/:name */
+export interface FlowDetail extends FlowInfo {
+  grid: GridRow[];
 }
 
 export interface WorkflowInfo {
   name: string;
-  description?: string | null;
-  lastRun?: RunSummary | null;
+  description: string | null;
+}
+
+/** GET /api/workflows/:name */
+export interface WorkflowDetail extends WorkflowInfo {
+  runs: RunSummary[];
 }
 
 export interface QueueStats {
   queue: string;
-  provider?: string;
+  provider: string;
   waiting: number;
   active: number;
   delayed: number;
   dead: number;
-  oldestWaitingAgeMs?: number | null;
+  oldestWaitingAgeMs: number | null;
+  /** Whether the provider can list its jobs by state. */
+  inspectable: boolean;
+  /** Set when the provider's stats failed. */
+  error: string | null;
 }
 
 export interface QueueJob {
   id: string;
+  queue: string;
   name: string;
-  payload?: unknown;
-  attempts?: number;
-  maxAttempts?: number;
-  priority?: number;
-  state?: string;
-  runAtMs?: number | null;
-  createdMs?: number;
-  lastError?: string | null;
+  payload: unknown;
+  priority: number;
+  runAtMs: number;
+  attempt: number;
+  maxAttempts: number;
+  createdAtMs: number;
+  lastError: string | null;
+  metadata?: Record<string, unknown>;
+  dedupKey?: string | null;
 }
 
 export interface DeadLetterInfo {
@@ -162,15 +202,61 @@ export interface DeadLetterInfo {
   deadAtMs: number;
 }
 
-export interface WorkerInfo {
+export interface QueueWorker {
   id: string;
-  queue?: string;
-  queues?: string[];
-  host?: string;
-  startedMs?: number;
-  lastSeenMs?: number;
-  active?: number;
-  leases?: { jobId: string; untilMs: number }[];
+  provider: string;
+  queues: string[];
+  running: boolean;
+  concurrency: number;
+  leaseMs: number;
+  inFlight: { jobId: string; queue: string; name: string; attempt: number; startedAtMs: number; leaseUntilMs: number }[];
+}
+
+export interface EngineWorker {
+  id: string;
+  local: boolean;
+  runs: { runId: string; name: string; kind: string; leaseUntilMs: number }[];
+}
+
+/** GET /api/workers */
+export interface WorkersView {
+  queueWorkers: QueueWorker[];
+  engineWorkers: EngineWorker[];
+}
+
+export interface EventInfo {
+  id: number;
+  name: string;
+  payload: unknown;
+  emittedAtMs: number;
+  deploymentsStarted: number;
+  runsDelivered: number;
+}
+
+/** POST /api/events */
+export interface EmitResult {
+  eventId: number;
+  started: { deployment: string; state: string; runId: string | null }[];
+  delivered: number;
+}
+
+export interface LaneOverview {
+  lane: Lane;
+  running: boolean;
+  lastHour: Record<string, number>;
+  last24h: Record<string, number>;
+  failures24h: number;
+  late24h: number;
+  missed24h: number;
+  misfits: number;
+  queueDepth: { waiting: number; active: number; delayed: number; dead: number } | null;
+}
+
+/** GET /api/overview */
+export interface Overview {
+  generatedAtMs: number;
+  leader: boolean;
+  lanes: LaneOverview[];
 }
 
 export interface ExplainResult {

@@ -1,7 +1,7 @@
 import { Graph, layout } from '@dagrejs/dagre';
 import type { JSX } from 'preact';
 import { useMemo } from 'preact/hooks';
-import type { FlowTask } from '../api/types';
+import type { FlowNode } from '../api/types';
 import { cssName } from './common';
 
 /**
@@ -20,16 +20,16 @@ interface Laid {
   edges: { from: string; to: string; path: string }[];
 }
 
-function layoutTasks(tasks: readonly FlowTask[]): Laid {
+function layoutTasks(tasks: readonly FlowNode[]): Laid {
   const graph = new Graph();
   graph.setGraph({ rankdir: 'LR', nodesep: 18, ranksep: 48, marginx: 12, marginy: 12 });
   graph.setDefaultEdgeLabel(() => ({}));
-  const keys = new Set(tasks.map((t) => t.key));
+  const keys = new Set(tasks.map((t) => t.id));
   for (const task of tasks) {
-    graph.setNode(task.key, { width: Math.max(110, Math.min(260, task.key.length * CHAR_WIDTH + 44)), height: NODE_HEIGHT });
+    graph.setNode(task.id, { width: Math.max(110, Math.min(260, task.id.length * CHAR_WIDTH + 44)), height: NODE_HEIGHT });
   }
   for (const task of tasks) {
-    for (const dep of task.dependsOn) if (keys.has(dep)) graph.setEdge(dep, task.key);
+    for (const dep of task.needs) if (keys.has(dep)) graph.setEdge(dep, task.id);
   }
   layout(graph);
   const label = graph.graph() as { width?: number; height?: number };
@@ -51,7 +51,7 @@ function shorten(text: string, width: number): string {
 }
 
 export function Dag(props: {
-  tasks: readonly FlowTask[];
+  tasks: readonly FlowNode[];
   /** Task key → state in the run shown; tasks not in it are drawn as not started. */
   states?: ReadonlyMap<string, string>;
   onSelect?: (key: string) => void;

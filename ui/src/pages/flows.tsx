@@ -2,21 +2,20 @@ import type { JSX } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
 import { eventField, isRunEvent } from '../api/live';
-import type { FlowInfo, RunDetail, RunSummary } from '../api/types';
-import { ActionResult, Empty, ErrorBox, Link, Loading, PageHead, RelTime, Section, StateBadge, duration, parseJsonField } from '../components/common';
+import { isTerminal, type FlowDetail, type FlowInfo, type RunDetail } from '../api/types';
+import { ActionResult, Empty, ErrorBox, Link, Loading, PageHead, Section, StateBadge, duration, parseJsonField } from '../components/common';
 import { Dag } from '../components/dag';
 import { Gantt } from '../components/gantt';
 import { RunGrid } from '../components/run-grid';
 import { useAction, useLiveEvents, useNow, useResource } from '../hooks';
-import { navigate } from '../router';
-import { listItems, runIdOf } from './shared';
+import { runIdOf, taskOfStep } from './shared';
 
-/** Flows: every flow with its last run; one flow's graph, grid of runs, Gantt and run form. */
+/** Flows: every flow; one flow's graph (live), grid of recent runs, Gantt of one run, run form. */
 
-const GRID_RUNS = 15;
+const GRID_RUNS = 20;
 
 export function FlowsPage(): JSX.Element {
-  const flows = useResource((signal) => api<unknown>('/api/flows', { signal }).then((b) => listItems<FlowInfo>(b)), [], { liveWhen: isRunEvent });
+  const flows = useResource((signal) => api<{ flows: FlowInfo[] }>('/api/flows', { signal }), []);
   return (
     <div>
       <PageHead title="Flows" subtitle="DAGs of tasks with history: each task journaled, a crashed run resumes where it stopped." />
@@ -24,28 +23,25 @@ export function FlowsPage(): JSX.Element {
         <ErrorBox error={flows.error} />
         {flows.data === undefined ? (
           flows.error === null && <Loading />
-        ) : flows.data.length === 0 ? (
+        ) : flows.data.flows.length === 0 ? (
           <Empty>No flows are registered in this process.</Empty>
         ) : (
           <table class="table">
             <thead>
               <tr>
                 <th>flow</th>
-                <th>tasks</th>
-                <th>last run</th>
-                <th>state</th>
+                <th>description</th>
+                <th class="num">tasks</th>
               </tr>
             </thead>
             <tbody>
-              {flows.data.map((flow) => (
-                <tr key={flow.name}>
+              {flows.data.flows.map((flow) => (
+                <tr key={flow.name} data-flow={flow.name}>
                   <td>
                     <Link href={`/flows/${seg(flow.name)}`}>{flow.name}</Link>
-                    {flow.description != null && <div class="muted small">{flow.description}</div>}
                   </td>
-                  <td>{flow.tasks.length}</td>
-                  <td>{flow.lastRun == null ? <span class="muted">never</span> : <RelTime ms={flow.lastRun.createdMs} />}</td>
-                  <td>{flow.lastRun == null ? '' : <StateBadge state={flow.lastRun.state} />}</td>
+                  <td class="muted">{flow.description ?? ''}</td>
+                  <td class="num">{flow.graph.nodes.length}</td>
                 </tr>
               ))}
             </tbody>
@@ -56,55 +52,48 @@ export function FlowsPage(): JSX.Element {
   );
 }
 
-async function loadRecentRuns(name: string, signal: AbortSignal): Promise<RunDetail[]> {
-  const page = await api<unknown>(`/api/flows/${seg(name)}/runs`, { query: { limit: GRID_RUNS }, signal });
-  const runs = listItems<RunSummary>(page);
-  return Promise.all(runs.slice(0, GRID_RUNS).map((run) => api<RunDetail>(`/api/runs/${seg(run.id)}`, { signal })));
-}
-
 export function FlowPage(props: { name: string }): JSX.Element {
   const now = useNow(1_000);
-  const flow = useResource((signal) => api<FlowInfo>(`/api/flows/${seg(props.name)}`, { signal }), [props.name]);
-  const forThisFlow = (e: Parameters<typeof isRunEvent>[0]): boolean => isRunEvent(e) && (eventField(e, 'name') === props.name || eventField(e, 'runId') !== null);
-  const runs = useResource((signal) => loadRecentRuns(props.name, signal), [props.name], { liveWhen: forThisFlow });
+  const flow = useResource((signal) => api<FlowDetail>(`/api/flows/${seg(props.name)}`, { query: { runs: GRID_RUNS }, signal }), [props.name], {
+    liveWhen: (e) => isRunEvent(e) && (eventField(e, 'name') === props.name || e.type === 'step.state'),
+  });
   const [selectedRunId, setSelectedRunId] = useState<string | null>(null);
-  // Step states pushed by the stream since the last fetch, so the graph recolours at once.
-  const [liveSteps, setLiveSteps] = useState<Map<string, Map<string, string>>>(new Map());
+  // Task states pushed by the stream since the last fetch, by run, so the graph recolours at once.
+  const [liveStates, setLiveStates] = useState<ReadonlyMap<string, ReadonlyMap<string, string>>>(new Map());
 
   useLiveEvents((event) => {
+    if (event.type !== 'step.state') return;
     const runId = eventField(event, 'runId');
     const stepKey = eventField(event, 'stepKey');
     const state = eventField(event, 'state');
     if (runId === null || stepKey === null || state === null) return;
-    setLiveSteps((previous) => {
+    setLiveStates((previous) => {
       const next = new Map(previous);
-      const steps = new Map(next.get(runId) ?? []);
-      steps.set(stepKey, state);
-      next.set(runId, steps);
+      next.set(runId, new Map(next.get(runId) ?? []).set(taskOfStep(stepKey), state));
       return next;
     });
   });
 
-  const shownRun = useMemo(() => {
-    const list = runs.data ?? [];
-    return list.find((r) => r.run.id === selectedRunId) ?? list[0] ?? null;
-  }, [runs.data, selectedRunId]);
+  const grid = flow.data?.grid ?? [];
+  const shown = grid.find((row) => row.run.id === selectedRunId) ?? grid[0] ?? null;
+  const shownId = shown?.run.id ?? null;
+  const detail = useResource((signal) => (shownId === null ? Promise.resolve(null) : api<RunDetail>(`/api/runs/${seg(shownId)}`, { signal })), [shownId], {
+    liveWhen: (e) => shownId !== null && eventField(e, 'runId') === shownId,
+  });
 
   const states = useMemo(() => {
-    const map = new Map<string, string>();
-    if (shownRun === null) return map;
-    for (const step of shownRun.steps) map.set(step.key, step.state);
-    // A fetched state is authoritative once it is terminal; until then the stream is newer.
-    for (const [key, state] of liveSteps.get(shownRun.run.id) ?? []) {
-      const fetched = map.get(key);
-      if (fetched === undefined || !['Completed', 'Failed', 'Cancelled', 'Skipped', 'TimedOut', 'Crashed'].includes(fetched)) map.set(key, state);
+    const map = new Map<string, string>(Object.entries(shown?.tasks ?? {}));
+    // The stream is newer than the last fetch, except that a fetched terminal state is final.
+    for (const [task, state] of liveStates.get(shownId ?? '') ?? []) {
+      const fetched = map.get(task);
+      if (fetched === undefined || !isTerminal(fetched)) map.set(task, state);
     }
     return map;
-  }, [shownRun, liveSteps]);
+  }, [shown, shownId, liveStates]);
 
-  if (flow.error !== null && flow.data === undefined) return <ErrorBox error={flow.error} title={`Flow ${props.name}`} />;
-  if (flow.data === undefined) return <Loading what={`flow ${props.name}`} />;
+  if (flow.data === undefined) return flow.error !== null ? <ErrorBox error={flow.error} title={`Flow ${props.name}`} /> : <Loading what={`flow ${props.name}`} />;
   const info = flow.data;
+  const run = detail.data?.run.id === shownId ? detail.data?.run : shown?.run;
 
   return (
     <div>
@@ -112,41 +101,44 @@ export function FlowPage(props: { name: string }): JSX.Element {
         title={info.name}
         subtitle={
           <>
-            <Link href="/flows">Flows</Link> · {info.tasks.length} tasks{info.description != null ? ` · ${info.description}` : ''}
+            <Link href="/flows">Flows</Link> · {info.graph.nodes.length} tasks{info.description !== null ? ` · ${info.description}` : ''}
           </>
         }
       />
       <Section
         title="Graph"
         actions={
-          shownRun !== null && (
-            <span class="graph-run">
-              showing run <Link href={`/runs/${seg(shownRun.run.id)}`}>{shortId(shownRun.run.id)}</Link> <StateBadge state={shownRun.run.state} />{' '}
-              <span class="muted">{duration(shownRun.run.startedMs, shownRun.run.endedMs, now)}</span>
+          run !== undefined && (
+            <span class="graph-run" data-run={run.id}>
+              run <Link href={`/runs/${seg(run.id)}`}>{shortId(run.id)}</Link> <StateBadge state={run.state} /> <span class="muted">{duration(run.startedMs, run.endedMs, now)}</span>
             </span>
           )
         }
       >
-        <Dag tasks={info.tasks} states={states} />
+        <Dag tasks={info.graph.nodes} states={states} />
         <Legend />
       </Section>
       <div class="grid-2 wide-left">
-        <Section title={`Recent runs (${runs.data?.length ?? 0})`}>
-          <ErrorBox error={runs.error} />
-          {runs.data === undefined ? runs.error === null && <Loading what="runs" /> : <RunGrid tasks={info.tasks} runs={runs.data} selectedRunId={shownRun?.run.id ?? null} onSelectRun={setSelectedRunId} />}
+        <Section title={`Recent runs (${grid.length})`}>
+          <RunGrid tasks={info.graph.nodes} rows={grid} selectedRunId={shownId} onSelectRun={setSelectedRunId} />
         </Section>
-        <RunFlowForm name={info.name} onStarted={(id) => {
-          setSelectedRunId(id);
-          runs.reload();
-        }} />
+        <RunFlowForm
+          name={info.name}
+          onStarted={(id) => {
+            setSelectedRunId(id);
+            flow.reload();
+          }}
+        />
       </div>
-      <Section title="Gantt">{shownRun === null ? <Empty>No runs yet.</Empty> : <Gantt steps={shownRun.steps} nowMs={now} />}</Section>
+      <Section title="Gantt">
+        {shown === null ? <Empty>No runs yet.</Empty> : detail.data == null ? <Loading what="run" /> : <Gantt steps={detail.data.steps} nowMs={now} />}
+      </Section>
     </div>
   );
 }
 
 function shortId(id: string): string {
-  return id.length > 12 ? `${id.slice(0, 10)}…` : id;
+  return id.length > 14 ? `${id.slice(0, 12)}…` : id;
 }
 
 function Legend(): JSX.Element {
@@ -175,7 +167,7 @@ function RunFlowForm(props: { name: string; onStarted: (runId: string) => void }
     }
     setFormError(null);
     action.run(async () => {
-      const body = await api<unknown>(`/api/flows/${seg(props.name)}/runs`, { method: 'POST', body: { params: parsed.value ?? {} } });
+      const body = await api<unknown>(`/api/flows/${seg(props.name)}/runs`, { method: 'POST', body: parsed.value === undefined ? {} : { params: parsed.value } });
       const id = runIdOf(body);
       if (id !== null) props.onStarted(id);
     }, 'Run started.');
@@ -197,9 +189,4 @@ function RunFlowForm(props: { name: string; onStarted: (runId: string) => void }
       </form>
     </Section>
   );
-}
-
-/** Opens a run's page. */
-export function openRun(id: string): void {
-  navigate(`/runs/${seg(id)}`);
 }

@@ -1,11 +1,9 @@
 import type { JSX } from 'preact';
-import { api } from '../api/client';
-import { isRunEvent } from '../api/live';
-import type { LocalJob, QueueStats, RunSummary } from '../api/types';
-import { Empty, ErrorBox, Link, Loading, PageHead, RelTime, Section, Stat, StateBadge } from '../components/common';
+import { ApiError, api } from '../api/client';
+import type { LaneOverview, LocalJob, Overview, QueueStats, RunsPage } from '../api/types';
+import { Empty, ErrorBox, Link, Loading, PageHead, RelTime, Section, Stat, StateBadge, cssName } from '../components/common';
 import { RunsTable } from '../components/runs-table';
 import { useNow, useResource } from '../hooks';
-import { listItems } from './shared';
 
 /**
  * Overview: all four lanes at a glance — what ran, what failed, what is late, misfits, queue depth —
@@ -13,63 +11,77 @@ import { listItems } from './shared';
  */
 
 const LANES = ['local', 'queue', 'flow', 'workflow'] as const;
-const LANE_TITLE: Record<(typeof LANES)[number], string> = {
-  local: 'Local jobs',
-  queue: 'Queues',
-  flow: 'Flows',
-  workflow: 'Workflows',
-};
-const LANE_HREF: Record<(typeof LANES)[number], string> = { local: '/schedules', queue: '/queues', flow: '/flows', workflow: '/workflows' };
-const BAD = /fail|dead|crash|missed|misfit|timedout|late|error/i;
+type LaneName = (typeof LANES)[number];
+const LANE_TITLE: Record<LaneName, string> = { local: 'Local jobs', queue: 'Queues', flow: 'Flows', workflow: 'Workflows' };
+const LANE_HREF: Record<LaneName, string> = { local: '/schedules', queue: '/queues', flow: '/flows', workflow: '/workflows' };
+const GOOD_STATES = new Set(['Completed']);
+const BAD_STATES = new Set(['Failed', 'TimedOut', 'Crashed', 'Missed']);
 
-function lanesOf(body: unknown): Record<string, Record<string, unknown>> {
-  if (typeof body !== 'object' || body === null) return {};
-  const b = body as Record<string, unknown>;
-  const lanes = (typeof b.lanes === 'object' && b.lanes !== null ? b.lanes : b) as Record<string, unknown>;
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const lane of LANES) {
-    const value = lanes[lane];
-    if (typeof value === 'object' && value !== null) out[lane] = value as Record<string, unknown>;
-  }
-  return out;
+function sum(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
-/** "failedLastHour" → "failed last hour". */
-function labelOf(key: string): string {
-  return key.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').toLowerCase();
-}
-
-function LaneCard(props: { lane: (typeof LANES)[number]; counters: Record<string, unknown> | undefined }): JSX.Element {
-  const numbers = Object.entries(props.counters ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number');
+function LaneCard(props: { lane: LaneName; info: LaneOverview | undefined }): JSX.Element {
+  const info = props.info;
   return (
     <section class="card lane-card" data-lane={props.lane}>
       <header class="card-head">
         <h2>
           <Link href={LANE_HREF[props.lane]}>{LANE_TITLE[props.lane]}</Link>
         </h2>
-        <span class={`lane-pill lane-${props.lane}`}>{props.lane}</span>
+        <span class={`lane-pill lane-${props.lane}`}>{info === undefined ? props.lane : info.running ? 'running' : 'not running'}</span>
       </header>
-      {numbers.length === 0 ? (
-        <Empty>No figures.</Empty>
+      {info === undefined ? (
+        <Empty>—</Empty>
       ) : (
-        <div class="stats">
-          {numbers.map(([key, value]) => (
-            <Stat key={key} label={labelOf(key)} value={value} tone={value > 0 && BAD.test(key) ? 'bad' : undefined} />
-          ))}
-        </div>
+        <>
+          <div class="stats">
+            <Stat label="ran, last hour" value={sum(info.lastHour)} />
+            <Stat label="ran, 24 h" value={sum(info.last24h)} />
+            <Stat label="failed, 24 h" value={info.failures24h} tone={info.failures24h > 0 ? 'bad' : undefined} />
+            <Stat label="late, 24 h" value={info.late24h} tone={info.late24h > 0 ? 'warn' : undefined} />
+            <Stat label="missed, 24 h" value={info.missed24h} tone={info.missed24h > 0 ? 'bad' : undefined} />
+            {props.lane === 'local' && <Stat label="misfits" value={info.misfits} tone={info.misfits > 0 ? 'warn' : undefined} />}
+            {info.queueDepth !== null && (
+              <>
+                <Stat label="waiting" value={info.queueDepth.waiting} />
+                <Stat label="in flight" value={info.queueDepth.active} />
+                <Stat label="dead" value={info.queueDepth.dead} tone={info.queueDepth.dead > 0 ? 'bad' : undefined} />
+              </>
+            )}
+          </div>
+          <StateBar counts={info.lastHour} />
+        </>
       )}
     </section>
   );
 }
 
+/** The last hour's runs by state as one stacked bar. */
+function StateBar(props: { counts: Record<string, number> }): JSX.Element | null {
+  const total = sum(props.counts);
+  if (total === 0) return <div class="state-bar empty-bar" title="no runs in the last hour" />;
+  const entries = Object.entries(props.counts).filter(([, n]) => n > 0);
+  return (
+    <div class="state-bar" title={entries.map(([s, n]) => `${s} ${n}`).join(' · ')}>
+      {entries.map(([state, n]) => (
+        <span key={state} class={`state-bar-part state-${cssName(state)}${GOOD_STATES.has(state) || BAD_STATES.has(state) ? '' : ' other'}`} style={{ flexGrow: n }} />
+      ))}
+    </div>
+  );
+}
+
+/** A lane that is not running in this server answers 404; the overview says so once, on its card. */
+const notRunning = (error: unknown): boolean => error instanceof ApiError && error.status === 404;
+
 export function OverviewPage(): JSX.Element {
   const now = useNow(1_000);
-  const overview = useResource((signal) => api<unknown>('/api/overview', { signal }), [], { liveWhen: isRunEvent, pollMs: 5_000 });
-  const recent = useResource((signal) => api<unknown>('/api/runs', { query: { limit: 10 }, signal }).then((b) => listItems<RunSummary>(b)), [], { liveWhen: isRunEvent });
-  const failed = useResource((signal) => api<unknown>('/api/runs', { query: { state: 'Failed', limit: 5 }, signal }).then((b) => listItems<RunSummary>(b)), [], { liveWhen: isRunEvent });
-  const jobs = useResource((signal) => api<unknown>('/api/local/jobs', { signal }).then((b) => listItems<LocalJob>(b)), [], { pollMs: 5_000 });
-  const queues = useResource((signal) => api<unknown>('/api/queues', { signal }).then((b) => listItems<QueueStats>(b)), [], { pollMs: 5_000 });
-  const lanes = lanesOf(overview.data);
+  const overview = useResource((signal) => api<Overview>('/api/overview', { signal }), [], { liveWhen: (e) => e.type === 'run.state', pollMs: 5_000 });
+  const recent = useResource((signal) => api<RunsPage>('/api/runs', { query: { limit: 10 }, signal }).then((b) => b.runs), [], { liveWhen: (e) => e.type === 'run.state' });
+  const failed = useResource((signal) => api<RunsPage>('/api/runs', { query: { state: 'Failed', limit: 5 }, signal }).then((b) => b.runs), [], { liveWhen: (e) => e.type === 'run.state' });
+  const jobs = useResource((signal) => api<{ jobs: LocalJob[] }>('/api/local/jobs', { signal }).then((b) => b.jobs), [], { pollMs: 5_000 });
+  const queues = useResource((signal) => api<{ queues: QueueStats[] }>('/api/queues', { signal }).then((b) => b.queues), [], { pollMs: 5_000 });
+  const lanes = new Map((overview.data?.lanes ?? []).map((l) => [l.lane, l]));
   // Late: a local job whose next fire is more than a second overdue and has not started.
   const late = (jobs.data ?? []).filter((j) => !j.paused && j.nextRunMs !== null && j.nextRunMs < now - 1_000 && j.running === 0);
   const misfits = (jobs.data ?? []).filter((j) => j.misfit);
@@ -80,12 +92,12 @@ export function OverviewPage(): JSX.Element {
       <ErrorBox error={overview.error} title="Overview" />
       <div class="lanes">
         {LANES.map((lane) => (
-          <LaneCard key={lane} lane={lane} counters={lanes[lane]} />
+          <LaneCard key={lane} lane={lane} info={lanes.get(lane)} />
         ))}
       </div>
       <div class="grid-2">
         <Section title="Needs attention">
-          {jobs.data === undefined && jobs.error === null ? (
+          {jobs.data === undefined && jobs.error === null && failed.data === undefined ? (
             <Loading />
           ) : late.length + misfits.length + failing.length + (failed.data?.length ?? 0) === 0 ? (
             <Empty>Nothing failed, nothing late, no misfits.</Empty>
@@ -119,9 +131,9 @@ export function OverviewPage(): JSX.Element {
           )}
         </Section>
         <Section title="Queue depth">
-          <ErrorBox error={queues.error} />
+          {!notRunning(queues.error) && <ErrorBox error={queues.error} />}
           {queues.data === undefined ? (
-            queues.error === null && <Loading />
+            queues.error === null ? <Loading /> : notRunning(queues.error) && <Empty>The queue lane is not running in this server.</Empty>
           ) : queues.data.length === 0 ? (
             <Empty>No queues.</Empty>
           ) : (
@@ -137,9 +149,9 @@ export function OverviewPage(): JSX.Element {
               </thead>
               <tbody>
                 {queues.data.map((q) => (
-                  <tr key={q.queue}>
+                  <tr key={`${q.provider}/${q.queue}`}>
                     <td>
-                      <Link href={`/queues/${encodeURIComponent(q.queue)}`}>{q.queue}</Link>
+                      <Link href={`/queues/${encodeURIComponent(q.queue)}?provider=${encodeURIComponent(q.provider)}`}>{q.queue}</Link>
                     </td>
                     <td class="num">{q.waiting}</td>
                     <td class="num">{q.active}</td>
@@ -153,7 +165,7 @@ export function OverviewPage(): JSX.Element {
         </Section>
       </div>
       <Section title="Recent runs" actions={<Link href="/runs">all runs →</Link>}>
-        <ErrorBox error={recent.error} />
+        {!notRunning(recent.error) && <ErrorBox error={recent.error} />}
         {recent.data === undefined ? recent.error === null && <Loading /> : <RunsTable runs={recent.data} now={now} />}
       </Section>
     </div>

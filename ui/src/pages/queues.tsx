@@ -1,11 +1,10 @@
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
-import type { DeadLetterInfo, QueueJob, QueueStats, WorkerInfo } from '../api/types';
+import type { DeadLetterInfo, QueueJob, QueueStats, WorkersView } from '../api/types';
 import { TimeChart, type Series } from '../components/chart';
 import { ActionButton, ActionResult, Empty, ErrorBox, Json, Link, Loading, PageHead, RelTime, Section, formatMs } from '../components/common';
 import { useAction, useNow, useResource } from '../hooks';
-import { listItems } from './shared';
 
 /**
  * Queues: depth per queue (waiting, in flight, delayed, dead) charted over time from samples of
@@ -24,20 +23,24 @@ interface Sample {
 /** Queue stats sampled every two seconds into a ring of the last six minutes. */
 function useQueueSamples(): { latest: QueueStats[] | undefined; samples: Sample[]; error: unknown } {
   const samples = useRef<Sample[]>([]);
-  const stats = useResource((signal) => api<unknown>('/api/queues', { signal }).then((b) => listItems<QueueStats>(b)), [], { pollMs: SAMPLE_MS });
+  const stats = useResource((signal) => api<{ queues: QueueStats[] }>('/api/queues', { signal }).then((b) => b.queues), [], { pollMs: SAMPLE_MS });
   useEffect(() => {
     if (stats.data === undefined) return;
-    samples.current = [...samples.current, { atMs: Date.now(), stats: new Map(stats.data.map((q) => [q.queue, q])) }].slice(-MAX_SAMPLES);
+    samples.current = [...samples.current, { atMs: Date.now(), stats: new Map(stats.data.map((q) => [queueKey(q.provider, q.queue), q])) }].slice(-MAX_SAMPLES);
   }, [stats.data]);
   return { latest: stats.data, samples: samples.current, error: stats.error };
 }
 
+/** Two providers may each have a queue of the same name. */
+const queueKey = (provider: string, queue: string): string => `${provider}\u0000${queue}`;
+const queueHref = (q: { provider: string; queue: string }): string => `/queues/${seg(q.queue)}?provider=${encodeURIComponent(q.provider)}`;
+
 const COLORS = { waiting: '#3b82f6', active: '#22a55b', delayed: '#a855f7', dead: '#e5484d' } as const;
 
-function seriesFor(samples: readonly Sample[], queue: string | null): { times: number[]; series: Series[] } {
+function seriesFor(samples: readonly Sample[], key: string | null): { times: number[]; series: Series[] } {
   const times = samples.map((s) => s.atMs);
   const sum = (s: Sample, field: 'waiting' | 'active' | 'delayed' | 'dead'): number => {
-    if (queue !== null) return s.stats.get(queue)?.[field] ?? 0;
+    if (key !== null) return s.stats.get(key)?.[field] ?? 0;
     let total = 0;
     for (const q of s.stats.values()) total += q[field];
     return total;
@@ -85,11 +88,12 @@ function QueueTable(props: { queues: readonly QueueStats[] }): JSX.Element {
       </thead>
       <tbody>
         {props.queues.map((q) => (
-          <tr key={q.queue} data-queue={q.queue}>
+          <tr key={queueKey(q.provider, q.queue)} data-queue={q.queue}>
             <td>
-              <Link href={`/queues/${seg(q.queue)}`}>{q.queue}</Link>
+              <Link href={queueHref(q)}>{q.queue}</Link>
+              {q.error !== null && <div class="small bad">{q.error}</div>}
             </td>
-            <td>{q.provider ?? ''}</td>
+            <td>{q.provider}</td>
             <td class="num">{q.waiting}</td>
             <td class="num">{q.active}</td>
             <td class="num">{q.delayed}</td>
@@ -104,16 +108,23 @@ function QueueTable(props: { queues: readonly QueueStats[] }): JSX.Element {
   );
 }
 
-export function QueuePage(props: { queue: string }): JSX.Element {
+export function QueuePage(props: { queue: string; provider: string | null }): JSX.Element {
   const { latest, samples, error } = useQueueSamples();
-  const chart = seriesFor(samples, props.queue);
-  const stats = latest?.find((q) => q.queue === props.queue);
+  const stats = latest?.find((q) => q.queue === props.queue && (props.provider === null || q.provider === props.provider));
+  const provider = props.provider ?? stats?.provider ?? null;
+  const chart = seriesFor(samples, provider === null ? null : queueKey(provider, props.queue));
   const base = `/api/queues/${seg(props.queue)}`;
-  const dead = useResource((signal) => api<unknown>(`${base}/dead-letters`, { query: { limit: 100 }, signal }).then((b) => listItems<DeadLetterInfo>(b)), [props.queue], {
-    liveWhen: (e) => e.type.includes('dead'),
-    pollMs: 5_000,
-  });
-  const jobs = useResource((signal) => api<unknown>(`${base}/jobs`, { query: { limit: 50 }, signal }).then((b) => listItems<QueueJob>(b)), [props.queue], { pollMs: 5_000 });
+  const [jobState, setJobState] = useState<'waiting' | 'delayed' | 'active'>('waiting');
+  const dead = useResource(
+    (signal) => api<{ deadLetters: DeadLetterInfo[] }>(`${base}/dead-letters`, { query: { provider, limit: 100 }, signal }).then((b) => b.deadLetters),
+    [props.queue, provider],
+    { liveWhen: (e) => e.type === 'queue.job_dead', pollMs: 5_000 },
+  );
+  const jobs = useResource(
+    (signal) => api<{ inspectable: boolean; jobs: QueueJob[] }>(`${base}/jobs`, { query: { provider, state: jobState, limit: 50 }, signal }),
+    [props.queue, provider, jobState],
+    { pollMs: 5_000 },
+  );
   const purge = useAction();
   const replayAll = useAction();
   return (
@@ -142,7 +153,7 @@ export function QueuePage(props: { queue: string }): JSX.Element {
               disabled={(dead.data?.length ?? 0) === 0}
               onClick={() =>
                 replayAll.run(async () => {
-                  await api(`${base}/dead-letters/replay`, { method: 'POST', body: {} });
+                  await api(`${base}/dead-letters/replay`, { method: 'POST', query: { provider }, body: {} });
                   dead.reload();
                 }, 'Replayed.')
               }
@@ -155,7 +166,7 @@ export function QueuePage(props: { queue: string }): JSX.Element {
               onClick={() => {
                 if (!confirm(`Delete every dead letter of ${props.queue}? This cannot be undone.`)) return;
                 purge.run(async () => {
-                  await api(`${base}/dead-letters`, { method: 'DELETE' });
+                  await api(`${base}/dead-letters`, { method: 'DELETE', query: { provider }, body: {} });
                   dead.reload();
                 }, 'Purged.');
               }}
@@ -164,17 +175,34 @@ export function QueuePage(props: { queue: string }): JSX.Element {
         }
       >
         <ErrorBox error={dead.error} />
-        {dead.data === undefined ? dead.error === null && <Loading /> : dead.data.length === 0 ? <Empty>No dead letters.</Empty> : <DeadLetters base={base} letters={dead.data} onChange={dead.reload} />}
+        {dead.data === undefined ? dead.error === null && <Loading /> : dead.data.length === 0 ? <Empty>No dead letters.</Empty> : <DeadLetters base={base} provider={provider} letters={dead.data} onChange={dead.reload} />}
       </Section>
-      <Section title="Jobs">
+      <Section
+        title="Jobs"
+        actions={
+          <select name="job-state" value={jobState} aria-label="job state" onChange={(e) => setJobState(e.currentTarget.value as typeof jobState)}>
+            <option value="waiting">waiting</option>
+            <option value="delayed">delayed</option>
+            <option value="active">in flight</option>
+          </select>
+        }
+      >
         <ErrorBox error={jobs.error} />
-        {jobs.data === undefined ? jobs.error === null && <Loading /> : jobs.data.length === 0 ? <Empty>No jobs waiting, delayed or in flight.</Empty> : <JobsTable jobs={jobs.data} />}
+        {jobs.data === undefined ? (
+          jobs.error === null && <Loading />
+        ) : !jobs.data.inspectable ? (
+          <Empty>This provider is a broker: it does not list its jobs by state (depth above is from its stats).</Empty>
+        ) : jobs.data.jobs.length === 0 ? (
+          <Empty>No {jobState === 'active' ? 'in-flight' : jobState} jobs.</Empty>
+        ) : (
+          <JobsTable jobs={jobs.data.jobs} />
+        )}
       </Section>
     </div>
   );
 }
 
-function DeadLetters(props: { base: string; letters: readonly DeadLetterInfo[]; onChange: () => void }): JSX.Element {
+function DeadLetters(props: { base: string; provider: string | null; letters: readonly DeadLetterInfo[]; onChange: () => void }): JSX.Element {
   const [open, setOpen] = useState<string | null>(null);
   const now = useNow(5_000);
   return (
@@ -191,18 +219,18 @@ function DeadLetters(props: { base: string; letters: readonly DeadLetterInfo[]; 
       </thead>
       <tbody>
         {props.letters.map((letter) => (
-          <DeadLetterRow key={letter.job.id} base={props.base} letter={letter} now={now} open={open === letter.job.id} onToggle={() => setOpen(open === letter.job.id ? null : letter.job.id)} onChange={props.onChange} />
+          <DeadLetterRow key={letter.job.id} base={props.base} provider={props.provider} letter={letter} now={now} open={open === letter.job.id} onToggle={() => setOpen(open === letter.job.id ? null : letter.job.id)} onChange={props.onChange} />
         ))}
       </tbody>
     </table>
   );
 }
 
-function DeadLetterRow(props: { base: string; letter: DeadLetterInfo; now: number; open: boolean; onToggle: () => void; onChange: () => void }): JSX.Element {
+function DeadLetterRow(props: { base: string; provider: string | null; letter: DeadLetterInfo; now: number; open: boolean; onToggle: () => void; onChange: () => void }): JSX.Element {
   const action = useAction();
   const { job } = props.letter;
   const detail = useResource(
-    (signal) => (props.open ? api<DeadLetterInfo>(`${props.base}/dead-letters/${seg(job.id)}`, { signal }) : Promise.resolve(null)),
+    (signal) => (props.open ? api<DeadLetterInfo>(`${props.base}/dead-letters/${seg(job.id)}`, { query: { provider: props.provider }, signal }) : Promise.resolve(null)),
     [props.open, job.id],
   );
   return (
@@ -213,7 +241,9 @@ function DeadLetterRow(props: { base: string; letter: DeadLetterInfo; now: numbe
         <td class="bad clip" title={props.letter.error}>
           {props.letter.error}
         </td>
-        <td>{job.attempts ?? ''}</td>
+        <td>
+          {job.attempt}/{job.maxAttempts}
+        </td>
         <td>
           <RelTime ms={props.letter.deadAtMs} now={props.now} />
         </td>
@@ -226,7 +256,7 @@ function DeadLetterRow(props: { base: string; letter: DeadLetterInfo; now: numbe
               busy={action.busy}
               onClick={() =>
                 action.run(async () => {
-                  await api(`${props.base}/dead-letters/${seg(job.id)}/replay`, { method: 'POST', body: {} });
+                  await api(`${props.base}/dead-letters/replay`, { method: 'POST', query: { provider: props.provider }, body: { ids: [job.id] } });
                   props.onChange();
                 }, 'Replayed.')
               }
@@ -255,8 +285,8 @@ function JobsTable(props: { jobs: readonly QueueJob[] }): JSX.Element {
         <tr>
           <th>job</th>
           <th>name</th>
-          <th>state</th>
-          <th>attempts</th>
+          <th>priority</th>
+          <th>attempt</th>
           <th>runs at</th>
           <th>payload</th>
         </tr>
@@ -266,10 +296,12 @@ function JobsTable(props: { jobs: readonly QueueJob[] }): JSX.Element {
           <tr key={job.id}>
             <td class="mono small">{job.id}</td>
             <td>{job.name}</td>
-            <td>{job.state ?? ''}</td>
-            <td>{job.attempts ?? ''}</td>
+            <td>{job.priority}</td>
             <td>
-              <RelTime ms={job.runAtMs ?? null} now={now} />
+              {job.attempt}/{job.maxAttempts}
+            </td>
+            <td>
+              <RelTime ms={job.runAtMs} now={now} />
             </td>
             <td>
               <code class="clip">{JSON.stringify(job.payload ?? null)}</code>
@@ -283,40 +315,58 @@ function JobsTable(props: { jobs: readonly QueueJob[] }): JSX.Element {
 
 function Workers(): JSX.Element {
   const now = useNow(5_000);
-  const workers = useResource((signal) => api<unknown>('/api/workers', { signal }).then((b) => listItems<WorkerInfo>(b)), [], { pollMs: 5_000 });
+  const workers = useResource((signal) => api<WorkersView>('/api/workers', { signal }), [], { pollMs: 5_000 });
+  const data = workers.data;
   return (
     <Section title="Workers and leases">
       <ErrorBox error={workers.error} />
-      {workers.data === undefined ? (
+      {data === undefined ? (
         workers.error === null && <Loading />
-      ) : workers.data.length === 0 ? (
+      ) : data.queueWorkers.length + data.engineWorkers.length === 0 ? (
         <Empty>No workers.</Empty>
       ) : (
         <table class="table">
           <thead>
             <tr>
               <th>worker</th>
-              <th>queues</th>
-              <th>host</th>
-              <th>last seen</th>
-              <th class="num">active</th>
-              <th>leases</th>
+              <th>serves</th>
+              <th class="num">concurrency</th>
+              <th>holding</th>
             </tr>
           </thead>
           <tbody>
-            {workers.data.map((w) => (
-              <tr key={w.id}>
-                <td class="mono small">{w.id}</td>
-                <td>{(w.queues ?? (w.queue === undefined ? [] : [w.queue])).join(', ')}</td>
-                <td>{w.host ?? ''}</td>
+            {data.queueWorkers.map((w) => (
+              <tr key={`q-${w.id}`}>
                 <td>
-                  <RelTime ms={w.lastSeenMs ?? null} now={now} />
+                  <span class="mono small">{w.id}</span> {!w.running && <span class="tag">stopped</span>}
                 </td>
-                <td class="num">{w.active ?? w.leases?.length ?? 0}</td>
+                <td>
+                  {w.provider}: {w.queues.join(', ')}
+                  <div class="muted small">lease {formatMs(w.leaseMs)}</div>
+                </td>
+                <td class="num">
+                  {w.inFlight.length}/{w.concurrency}
+                </td>
                 <td class="small">
-                  {(w.leases ?? []).map((l) => (
-                    <div key={l.jobId}>
-                      <span class="mono">{l.jobId}</span> until <RelTime ms={l.untilMs} now={now} />
+                  {w.inFlight.length === 0 ? <span class="muted">idle</span> : w.inFlight.map((j) => (
+                    <div key={j.jobId}>
+                      {j.name} <span class="mono">{j.jobId}</span> · attempt {j.attempt} · lease ends <RelTime ms={j.leaseUntilMs} now={now} />
+                    </div>
+                  ))}
+                </td>
+              </tr>
+            ))}
+            {data.engineWorkers.map((w) => (
+              <tr key={`e-${w.id}`}>
+                <td>
+                  <span class="mono small">{w.id}</span> {w.local && <span class="tag">this process</span>}
+                </td>
+                <td>flow and workflow runs</td>
+                <td class="num">{w.runs.length}</td>
+                <td class="small">
+                  {w.runs.length === 0 ? <span class="muted">idle</span> : w.runs.map((r) => (
+                    <div key={r.runId}>
+                      <Link href={`/runs/${seg(r.runId)}`}>{r.name}</Link> · lease ends <RelTime ms={r.leaseUntilMs} now={now} />
                     </div>
                   ))}
                 </td>

@@ -2,12 +2,14 @@ import { Fragment, type JSX } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
 import { eventField } from '../api/live';
-import { isTerminal, type FlowInfo, type RecordedError, type RunDetail, type StepRecord } from '../api/types';
+import { isTerminal, type FlowDetail, type RecordedError, type RunDetail, type StepRecord } from '../api/types';
 import { ActionButton, ActionResult, Empty, ErrorBox, Json, Link, Loading, PageHead, RelTime, Section, StateBadge, cssName, duration, formatTime } from '../components/common';
 import { Dag } from '../components/dag';
 import { Gantt } from '../components/gantt';
 import { useAction, useNow, useResource } from '../hooks';
+import { taskOfStep } from './shared';
 import { SendSignalForm, Timeline } from './workflow-parts';
+import { RunsTable } from '../components/runs-table';
 
 /** Run detail: state, inputs, outputs, error with stack, tasks/steps, logs; retry, cancel, signal. */
 
@@ -19,14 +21,14 @@ export function RunPage(props: { id: string }): JSX.Element {
   const kind = detail.data?.run.kind;
   const name = detail.data?.run.name;
   const flow = useResource(
-    (signal) => (kind === 'flow' && name !== undefined ? api<FlowInfo>(`/api/flows/${seg(name)}`, { signal }) : Promise.resolve(null)),
+    (signal) => (kind === 'flow' && name !== undefined ? api<FlowDetail>(`/api/flows/${seg(name)}`, { query: { runs: 1 }, signal }) : Promise.resolve(null)),
     [kind, name],
   );
 
   if (detail.data === undefined) return detail.error !== null ? <ErrorBox error={detail.error} title={`Run ${props.id}`} /> : <Loading what="run" />;
-  const { run, steps, events } = detail.data;
-  const logs = events.filter((e) => e.type === 'log');
-  const states = new Map(steps.map((s) => [s.key, s.state]));
+  const { run, steps, timeline, children } = detail.data;
+  const logs = timeline.filter((e) => e.type === 'log');
+  const states = new Map(steps.map((s) => [taskOfStep(s.key), s.state]));
 
   return (
     <div>
@@ -47,17 +49,17 @@ export function RunPage(props: { id: string }): JSX.Element {
         <Fact label="attempt" value={String(run.attempt)} />
         {run.wakeMs != null && <Fact label="wakes" value={<RelTime ms={run.wakeMs} now={now} />} />}
         {run.parentRunId != null && <Fact label="parent" value={<Link href={`/runs/${seg(run.parentRunId)}`}>{run.parentRunId}</Link>} />}
-        {run.tags !== undefined && run.tags.length > 0 && <Fact label="tags" value={run.tags.join(', ')} />}
+        {run.tags.length > 0 && <Fact label="tags" value={run.tags.join(', ')} />}
       </div>
       {run.error != null && <ErrorPanel error={run.error} title="Run error" />}
       {run.kind === 'flow' && flow.data != null && (
         <Section title="Graph">
-          <Dag tasks={flow.data.tasks} states={states} />
+          <Dag tasks={flow.data.graph.nodes} states={states} />
         </Section>
       )}
       {run.kind === 'workflow' && (
         <Section title="Timeline">
-          <Timeline steps={steps} events={events} nowMs={now} />
+          <Timeline steps={steps} events={timeline} nowMs={now} />
         </Section>
       )}
       <div class="grid-2">
@@ -74,6 +76,11 @@ export function RunPage(props: { id: string }): JSX.Element {
       {run.kind === 'flow' && (
         <Section title="Gantt">
           <Gantt steps={steps} nowMs={now} />
+        </Section>
+      )}
+      {children.length > 0 && (
+        <Section title={`Child runs (${children.length})`}>
+          <RunsTable runs={children} now={now} />
         </Section>
       )}
       {run.kind === 'workflow' && !isTerminal(run.state) && <SendSignalForm runId={run.id} onSent={detail.reload} />}

@@ -2,12 +2,11 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import { isRunEvent } from '../api/live';
-import { RUN_STATES, type RunSummary } from '../api/types';
+import { RUN_STATES, type RunsPage as RunsAnswer } from '../api/types';
 import { ErrorBox, Loading, PageHead, Section } from '../components/common';
 import { RunsTable } from '../components/runs-table';
 import { useNow, useResource } from '../hooks';
 import { navigate } from '../router';
-import { listItems, nextCursorOf } from './shared';
 
 /**
  * Every flow and workflow run, newest first, filtered and paged by the server (`limit` + opaque
@@ -26,7 +25,7 @@ export function RunsPage(props: { query: URLSearchParams }): JSX.Element {
   const [history, setHistory] = useState<string[]>([]);
   const firstPage = cursor === '';
   const runs = useResource(
-    (signal) => api<unknown>('/api/runs', { query: { kind, name, state, limit: PAGE_SIZE, cursor }, signal }).then((b) => ({ items: listItems<RunSummary>(b), next: nextCursorOf(b) })),
+    (signal) => api<RunsAnswer>('/api/runs', { query: { kind, name, state, limit: PAGE_SIZE, cursor }, signal }),
     [kind, name, state, cursor],
     // Only the first page follows live changes; older pages stay put while you read them.
     firstPage ? { liveWhen: isRunEvent } : {},
@@ -71,7 +70,7 @@ export function RunsPage(props: { query: URLSearchParams }): JSX.Element {
         }
       >
         <ErrorBox error={runs.error} />
-        {runs.data === undefined ? runs.error === null && <Loading what="runs" /> : <RunsTable runs={runs.data.items} now={now} />}
+        {runs.data === undefined ? runs.error === null && <Loading what="runs" /> : <RunsTable runs={runs.data.runs} now={now} />}
         <div class="pager">
           <button
             type="button"
@@ -86,13 +85,13 @@ export function RunsPage(props: { query: URLSearchParams }): JSX.Element {
           >
             ← Newer
           </button>
-          <span class="muted">{runs.data === undefined ? '' : `${runs.data.items.length} shown`}</span>
+          <span class="muted">{runs.data === undefined ? '' : `${runs.data.runs.length} shown`}</span>
           <button
             type="button"
             class="btn btn-plain"
-            disabled={runs.data?.next == null}
+            disabled={runs.data?.nextCursor == null}
             onClick={() => {
-              const next = runs.data?.next;
+              const next = runs.data?.nextCursor;
               if (next == null) return;
               setHistory([...history, cursor]);
               go({ cursor: next });

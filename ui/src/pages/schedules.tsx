@@ -5,7 +5,6 @@ import { eventField } from '../api/live';
 import type { DeploymentInfo, LocalJob } from '../api/types';
 import { ActionButton, ActionResult, Empty, ErrorBox, Json, Link, Loading, PageHead, RelTime, Section, StateBadge, formatTime } from '../components/common';
 import { useAction, useNow, useResource } from '../hooks';
-import { listItems } from './shared';
 
 /**
  * Schedules: the local lane's in-process jobs and the deployments (flows and workflows on a
@@ -14,12 +13,12 @@ import { listItems } from './shared';
 
 export function SchedulesPage(): JSX.Element {
   const now = useNow(1_000);
-  const jobs = useResource((signal) => api<unknown>('/api/local/jobs', { signal }).then((b) => listItems<LocalJob>(b)), [], {
-    liveWhen: (e) => e.type.startsWith('job') || eventField(e, 'jobId') !== null,
+  const jobs = useResource((signal) => api<{ jobs: LocalJob[] }>('/api/local/jobs', { signal }).then((b) => b.jobs), [], {
+    liveWhen: (e) => e.type.startsWith('local.'),
     pollMs: 5_000,
   });
-  const deployments = useResource((signal) => api<unknown>('/api/deployments', { signal }).then((b) => listItems<DeploymentInfo>(b)), [], {
-    liveWhen: (e) => e.type.includes('deployment') || e.type.includes('fire') || eventField(e, 'deploymentId') !== null,
+  const deployments = useResource((signal) => api<{ deployments: DeploymentInfo[] }>('/api/deployments', { signal }).then((b) => b.deployments), [], {
+    liveWhen: (e) => e.type.startsWith('deployment.') || (e.type === 'run.state' && eventField(e, 'deploymentId') !== null),
     pollMs: 10_000,
   });
   return (
@@ -116,18 +115,15 @@ function JobActions(props: { job: LocalJob; onChange: () => void }): JSX.Element
   );
 }
 
-function scheduleText(d: DeploymentInfo): string {
-  if (d.scheduleText !== undefined) return d.scheduleText;
-  const s = d.schedule as { kind?: string; expression?: string; timezone?: string; everyMs?: number } | null | undefined;
-  if (s == null) return 'on trigger';
-  if (s.kind === 'cron') return `cron ${s.expression ?? ''} ${s.timezone ?? ''}`.trim();
-  if (s.kind === 'interval' && s.everyMs !== undefined) return `every ${s.everyMs / 1000}s`;
-  return s.kind ?? 'schedule';
-}
-
-function targetText(d: DeploymentInfo): { kind: string; name: string } | null {
-  if (typeof d.target === 'string') return { kind: 'flow', name: d.target };
-  return d.target ?? null;
+function triggerText(d: DeploymentInfo): string {
+  const parts: string[] = [];
+  if (d.schedule !== null) parts.push(d.schedule);
+  if (d.eventTrigger !== null) parts.push(`on event ${d.eventTrigger.event}`);
+  if (d.metricTrigger !== null) {
+    const m = d.metricTrigger;
+    parts.push(`when ${m.metric}${m.above !== null ? ` > ${m.above}` : ''}${m.below !== null ? ` < ${m.below}` : ''}`);
+  }
+  return parts.length === 0 ? 'manual only' : parts.join(' · ');
 }
 
 function DeploymentsTable(props: { deployments: readonly DeploymentInfo[]; now: number; onChange: () => void }): JSX.Element {
@@ -139,33 +135,41 @@ function DeploymentsTable(props: { deployments: readonly DeploymentInfo[]; now: 
           <tr>
             <th>deployment</th>
             <th>runs</th>
-            <th>schedule</th>
-            <th>next fire</th>
-            <th>last run</th>
+            <th>trigger</th>
+            <th>next fires</th>
+            <th>last fire</th>
             <th />
           </tr>
         </thead>
         <tbody>
           {props.deployments.map((d) => {
-            const target = targetText(d);
+            const target = d.target;
             return (
               <tr key={d.name} data-deployment={d.name} data-paused={String(d.paused)}>
                 <td>
                   <strong>{d.name}</strong>
-                  {d.description != null && <div class="muted small">{d.description}</div>}
+                  {d.description !== null && <div class="muted small">{d.description}</div>}
                 </td>
-                <td>{target === null ? '' : <Link href={`/${target.kind === 'workflow' ? 'workflows' : 'flows'}/${seg(target.name)}`}>{`${target.kind} ${target.name}`}</Link>}</td>
-                <td class="mono small">{scheduleText(d)}</td>
-                <td>{d.paused ? <span class="tag">paused</span> : <RelTime ms={d.nextFireMs} now={props.now} />}</td>
                 <td>
-                  {d.lastRun == null ? (
-                    <span class="muted">never</span>
+                  <Link href={`/${target.kind === 'workflow' ? 'workflows' : 'flows'}/${seg(target.name)}`}>{`${target.kind} ${target.name}`}</Link>
+                </td>
+                <td class="mono small">
+                  {triggerText(d)}
+                  <div class="muted">overlap {d.overlap}</div>
+                </td>
+                <td>
+                  {d.paused ? (
+                    <span class="tag">paused</span>
+                  ) : d.nextFireTimesMs.length === 0 ? (
+                    <span class="muted">—</span>
                   ) : (
-                    <Link href={`/runs/${seg(d.lastRun.id)}`}>
-                      <StateBadge state={d.lastRun.state} /> <RelTime ms={d.lastRun.createdMs} now={props.now} />
-                    </Link>
+                    <>
+                      <RelTime ms={d.nextFireTimesMs[0]} now={props.now} />
+                      <div class="muted small">{d.nextFireTimesMs.slice(1, 3).map((ms) => formatTime(ms)).join(', ')}</div>
+                    </>
                   )}
                 </td>
+                <td>{d.lastFireMs > 0 ? <RelTime ms={d.lastFireMs} now={props.now} /> : <span class="muted">never</span>}</td>
                 <td>
                   <DeploymentActions deployment={d} onChange={props.onChange} onBackfill={() => setBackfillFor(backfillFor === d.name ? null : d.name)} />
                 </td>
@@ -183,8 +187,10 @@ function DeploymentActions(props: { deployment: DeploymentInfo; onChange: () => 
   const action = useAction();
   const post = (what: 'pause' | 'resume' | 'trigger', done: string): void =>
     action.run(async () => {
-      await api(`/api/deployments/${seg(props.deployment.name)}/${what}`, { method: 'POST', body: {} });
+      const answer = await api<{ runId?: string | null; state?: string; reason?: string | null }>(`/api/deployments/${seg(props.deployment.name)}/${what}`, { method: 'POST', body: {} });
       props.onChange();
+      // A manual fire may be skipped or buffered by the overlap policy: say so rather than "Triggered".
+      if (what === 'trigger' && answer.state !== undefined && answer.state !== 'Started') throw new Error(`Fire ${answer.state}${answer.reason != null ? `: ${answer.reason}` : ''}`);
     }, done);
   return (
     <div class="row nowrap">
@@ -221,7 +227,7 @@ function BackfillForm(props: { name: string; onDone: () => void }): JSX.Element 
           const fromMs = new Date(from).getTime();
           const toMs = new Date(to).getTime();
           action.run(async () => {
-            setResult(await api(`/api/deployments/${seg(props.name)}/backfill`, { method: 'POST', body: { fromMs, toMs } }));
+            setResult(await api(`/api/deployments/${seg(props.name)}/backfill`, { method: 'POST', body: { from: fromMs, to: toMs } }));
             props.onDone();
           }, 'Backfill queued.');
         }}

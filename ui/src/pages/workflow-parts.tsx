@@ -1,8 +1,8 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
-import type { RunEventRecord, StepRecord } from '../api/types';
-import { ActionResult, Empty, RelTime, Section, StateBadge, cssName, formatMs, formatTime, parseJsonField } from '../components/common';
+import type { EmitResult, StepRecord, TimelineEntry } from '../api/types';
+import { ActionResult, Empty, Link, RelTime, Section, StateBadge, cssName, formatMs, formatTime, parseJsonField } from '../components/common';
 import { useAction } from '../hooks';
 
 /** Pieces of the workflow pages: the step timeline and the event and signal forms. */
@@ -13,7 +13,7 @@ const KIND_ICON: Record<string, string> = { step: '■', task: '■', sleep: '�
  * A workflow's history in order: steps, durable sleeps (with when they wake), event waits and
  * signals, each with its state and time. Steps are discovered as the workflow runs, so this grows.
  */
-export function Timeline(props: { steps: readonly StepRecord[]; events: readonly RunEventRecord[]; nowMs: number }): JSX.Element {
+export function Timeline(props: { steps: readonly StepRecord[]; events: readonly TimelineEntry[]; nowMs: number }): JSX.Element {
   const items = [...props.steps].sort((a, b) => (a.startedMs ?? a.endedMs ?? Infinity) - (b.startedMs ?? b.endedMs ?? Infinity));
   const received = props.events.filter((e) => e.type === 'event' || e.type === 'signal');
   if (items.length === 0 && received.length === 0) return <Empty>No steps yet.</Empty>;
@@ -66,6 +66,7 @@ export function Timeline(props: { steps: readonly StepRecord[]; events: readonly
 /** POST /api/events: emits a named event with a JSON payload (starts or wakes workflows). */
 export function SendEventForm(props: { defaultName?: string; onSent?: () => void }): JSX.Element {
   const [name, setName] = useState(props.defaultName ?? '');
+  const [sent, setSent] = useState<EmitResult | null>(null);
   const [payload, setPayload] = useState('{}');
   const [formError, setFormError] = useState<string | null>(null);
   const action = useAction();
@@ -81,7 +82,8 @@ export function SendEventForm(props: { defaultName?: string; onSent?: () => void
           if (!parsed.ok) return setFormError(parsed.error);
           setFormError(null);
           action.run(async () => {
-            await api('/api/events', { method: 'POST', body: { name: name.trim(), payload: parsed.value ?? {} } });
+            const result = await api<EmitResult>('/api/events', { method: 'POST', body: { name: name.trim(), payload: parsed.value ?? {} } });
+            setSent(result);
             props.onSent?.();
           }, 'Event sent.');
         }}
@@ -102,6 +104,22 @@ export function SendEventForm(props: { defaultName?: string; onSent?: () => void
           <ActionResult error={action.error} message={action.message} />
         </div>
       </form>
+      {sent !== null && (
+        <div class="emit-result" data-event-id={sent.eventId}>
+          {sent.started.length === 0 && sent.delivered === 0 && <p class="muted small">No deployment listens for this event and no run waits for it.</p>}
+          {sent.delivered > 0 && <p class="small">Delivered to {sent.delivered} waiting run(s).</p>}
+          {sent.started.map((s) => (
+            <div key={s.deployment} class="small">
+              {s.deployment}: <StateBadge state={s.state} />{' '}
+              {s.runId !== null && (
+                <Link href={`/runs/${seg(s.runId)}`} class="mono">
+                  {s.runId}
+                </Link>
+              )}
+            </div>
+          ))}
+        </div>
+      )}
     </Section>
   );
 }

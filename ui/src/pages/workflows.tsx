@@ -1,28 +1,22 @@
 import type { JSX } from 'preact';
+import { useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
-import { eventField, isRunEvent } from '../api/live';
-import type { RunDetail, RunSummary, WorkflowInfo } from '../api/types';
-import { Empty, ErrorBox, Link, Loading, PageHead, RelTime, Section, StateBadge } from '../components/common';
+import { eventField } from '../api/live';
+import type { EventInfo, RunDetail, WorkflowDetail, WorkflowInfo } from '../api/types';
+import { ActionResult, Empty, ErrorBox, Link, Loading, PageHead, RelTime, Section, StateBadge, parseJsonField } from '../components/common';
 import { RunsTable } from '../components/runs-table';
-import { useNow, useResource } from '../hooks';
-import { listItems } from './shared';
+import { useAction, useNow, useResource } from '../hooks';
+import { navigate } from '../router';
+import { runIdOf } from './shared';
 import { SendEventForm, Timeline } from './workflow-parts';
 
 /** Workflows: durable, event-driven processes; their runs, the latest run's timeline, and events. */
 
-interface EventRecord {
-  id?: number | string;
-  name: string;
-  payload?: unknown;
-  atMs?: number;
-  startedRuns?: string[];
-}
-
 export function WorkflowsPage(): JSX.Element {
   const now = useNow(5_000);
-  const workflows = useResource((signal) => api<unknown>('/api/workflows', { signal }).then((b) => listItems<WorkflowInfo>(b)), [], { liveWhen: isRunEvent });
-  const events = useResource((signal) => api<unknown>('/api/events', { query: { limit: 20 }, signal }).then((b) => listItems<EventRecord>(b)), [], {
-    liveWhen: (e) => e.type.includes('event'),
+  const workflows = useResource((signal) => api<{ workflows: WorkflowInfo[] }>('/api/workflows', { signal }), []);
+  const events = useResource((signal) => api<{ events: EventInfo[] }>('/api/events', { query: { limit: 20 }, signal }), [], {
+    liveWhen: (e) => e.type === 'run.state' || e.type.startsWith('event') || e.type.startsWith('deployment'),
   });
   return (
     <div>
@@ -32,26 +26,23 @@ export function WorkflowsPage(): JSX.Element {
           <ErrorBox error={workflows.error} />
           {workflows.data === undefined ? (
             workflows.error === null && <Loading />
-          ) : workflows.data.length === 0 ? (
+          ) : workflows.data.workflows.length === 0 ? (
             <Empty>No workflows are registered in this process.</Empty>
           ) : (
             <table class="table">
               <thead>
                 <tr>
                   <th>workflow</th>
-                  <th>last run</th>
-                  <th>state</th>
+                  <th>description</th>
                 </tr>
               </thead>
               <tbody>
-                {workflows.data.map((wf) => (
-                  <tr key={wf.name}>
+                {workflows.data.workflows.map((wf) => (
+                  <tr key={wf.name} data-workflow={wf.name}>
                     <td>
                       <Link href={`/workflows/${seg(wf.name)}`}>{wf.name}</Link>
-                      {wf.description != null && <div class="muted small">{wf.description}</div>}
                     </td>
-                    <td>{wf.lastRun == null ? <span class="muted">never</span> : <RelTime ms={wf.lastRun.createdMs} now={now} />}</td>
-                    <td>{wf.lastRun == null ? '' : <StateBadge state={wf.lastRun.state} />}</td>
+                    <td class="muted">{wf.description ?? ''}</td>
                   </tr>
                 ))}
               </tbody>
@@ -64,7 +55,7 @@ export function WorkflowsPage(): JSX.Element {
         <ErrorBox error={events.error} />
         {events.data === undefined ? (
           events.error === null && <Loading />
-        ) : events.data.length === 0 ? (
+        ) : events.data.events.length === 0 ? (
           <Empty>No events yet.</Empty>
         ) : (
           <table class="table">
@@ -72,27 +63,23 @@ export function WorkflowsPage(): JSX.Element {
               <tr>
                 <th>event</th>
                 <th>payload</th>
-                <th>when</th>
-                <th>started</th>
+                <th>emitted</th>
+                <th class="num">deployments started</th>
+                <th class="num">runs woken</th>
               </tr>
             </thead>
             <tbody>
-              {events.data.map((e, i) => (
-                <tr key={e.id ?? i}>
+              {events.data.events.map((e) => (
+                <tr key={e.id} data-event={e.name}>
                   <td>{e.name}</td>
                   <td>
                     <code class="clip">{JSON.stringify(e.payload ?? null)}</code>
                   </td>
                   <td>
-                    <RelTime ms={e.atMs} now={now} />
+                    <RelTime ms={e.emittedAtMs} now={now} />
                   </td>
-                  <td>
-                    {(e.startedRuns ?? []).map((id) => (
-                      <Link key={id} href={`/runs/${seg(id)}`} class="mono">
-                        {id.slice(0, 10)}{' '}
-                      </Link>
-                    ))}
-                  </td>
+                  <td class="num">{e.deploymentsStarted}</td>
+                  <td class="num">{e.runsDelivered}</td>
                 </tr>
               ))}
             </tbody>
@@ -105,44 +92,83 @@ export function WorkflowsPage(): JSX.Element {
 
 export function WorkflowPage(props: { name: string }): JSX.Element {
   const now = useNow(1_000);
-  const runs = useResource(
-    (signal) => api<unknown>(`/api/workflows/${seg(props.name)}/runs`, { query: { limit: 50 }, signal }).then((b) => listItems<RunSummary>(b)),
-    [props.name],
-    { liveWhen: (e) => isRunEvent(e) && (eventField(e, 'name') === props.name || eventField(e, 'name') === null) },
-  );
-  const latestId = runs.data?.[0]?.id ?? null;
+  const workflow = useResource((signal) => api<WorkflowDetail>(`/api/workflows/${seg(props.name)}`, { signal }), [props.name], {
+    liveWhen: (e) => e.type === 'run.state' && eventField(e, 'name') === props.name,
+  });
+  const latestId = workflow.data?.runs[0]?.id ?? null;
   const latest = useResource((signal) => (latestId === null ? Promise.resolve(null) : api<RunDetail>(`/api/runs/${seg(latestId)}`, { signal })), [latestId], {
     liveWhen: (e) => latestId !== null && eventField(e, 'runId') === latestId,
   });
+  if (workflow.data === undefined) return workflow.error !== null ? <ErrorBox error={workflow.error} title={`Workflow ${props.name}`} /> : <Loading what={`workflow ${props.name}`} />;
   return (
     <div>
       <PageHead
         title={props.name}
         subtitle={
           <>
-            <Link href="/workflows">Workflows</Link> · durable workflow
+            <Link href="/workflows">Workflows</Link> · durable workflow{workflow.data.description !== null ? ` · ${workflow.data.description}` : ''}
           </>
         }
       />
-      {latest.data != null && (
+      <div class="grid-2 wide-left">
         <Section
           title="Latest run"
           actions={
-            <span>
-              <Link href={`/runs/${seg(latest.data.run.id)}`} class="mono">
-                {latest.data.run.id}
-              </Link>{' '}
-              <StateBadge state={latest.data.run.state} />
-            </span>
+            latest.data != null && (
+              <span>
+                <Link href={`/runs/${seg(latest.data.run.id)}`} class="mono">
+                  {latest.data.run.id}
+                </Link>{' '}
+                <StateBadge state={latest.data.run.state} />
+              </span>
+            )
           }
         >
-          <Timeline steps={latest.data.steps} events={latest.data.events} nowMs={now} />
+          {latestId === null ? <Empty>No runs yet.</Empty> : latest.data == null ? <Loading what="run" /> : <Timeline steps={latest.data.steps} events={latest.data.timeline} nowMs={now} />}
         </Section>
-      )}
+        <StartWorkflowForm name={props.name} />
+      </div>
       <Section title="Runs">
-        <ErrorBox error={runs.error} />
-        {runs.data === undefined ? runs.error === null && <Loading what="runs" /> : <RunsTable runs={runs.data} now={now} showKind={false} />}
+        <RunsTable runs={workflow.data.runs} now={now} showKind={false} />
       </Section>
     </div>
   );
 }
+
+function StartWorkflowForm(props: { name: string }): JSX.Element {
+  const [input, setInput] = useState('{}');
+  const [formError, setFormError] = useState<string | null>(null);
+  const action = useAction();
+  return (
+    <Section title="Start a run">
+      <form
+        class="form"
+        name="start-workflow"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const parsed = parseJsonField(input, 'input');
+          if (!parsed.ok) return setFormError(parsed.error);
+          setFormError(null);
+          action.run(async () => {
+            const body = await api<unknown>(`/api/workflows/${seg(props.name)}/runs`, { method: 'POST', body: parsed.value === undefined ? {} : { input: parsed.value } });
+            const id = runIdOf(body);
+            if (id !== null) navigate(`/runs/${seg(id)}`);
+          });
+        }}
+      >
+        <label>
+          Input (JSON)
+          <textarea name="input" rows={4} spellcheck={false} value={input} onInput={(e) => setInput(e.currentTarget.value)} />
+        </label>
+        {formError !== null && <div class="action-error">{formError}</div>}
+        <div class="row">
+          <button type="submit" class="btn btn-primary" disabled={action.busy}>
+            {action.busy ? 'Starting…' : 'Start workflow'}
+          </button>
+          <ActionResult error={action.error} message={action.message} />
+        </div>
+      </form>
+    </Section>
+  );
+}
+
