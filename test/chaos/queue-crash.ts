@@ -44,6 +44,7 @@ interface Child {
   exited: Promise<void>;
   lastInFlight: () => number;
   failures: () => number;
+  stderr: () => string;
 }
 
 function startChild(config: object): Child {
@@ -66,13 +67,15 @@ function startChild(config: object): Child {
     }
   });
   let failures = 0;
+  let stderrTail = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
     failures += (chunk.match(/job_failed/g) ?? []).length;
+    stderrTail = (stderrTail + chunk).slice(-2_000);
   });
   // 'close' fires after stdout is drained, so the last in-flight report has been read.
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  return { process: child, ready: Promise.race([ready, exited]), exited, lastInFlight: () => inFlight, failures: () => failures };
+  return { process: child, ready: Promise.race([ready, exited]), exited, lastInFlight: () => inFlight, failures: () => failures, stderr: () => stderrTail };
 }
 
 function readRecord(path: string): number[] {
@@ -129,7 +132,10 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
     await child.ready;
     while (new Set(readRecord(resultsFile)).size < jobs) {
       if (Date.now() > deadline) throw new Error(`crash test ran past its time bound: ${new Set(readRecord(resultsFile)).size}/${jobs} jobs completed`);
-      if (child.process.exitCode !== null) throw new Error(`the last worker exited early with code ${child.process.exitCode}`);
+      if (child.process.exitCode !== null) {
+        await child.exited;
+        throw new Error(`the last worker exited early with code ${child.process.exitCode}: ${child.stderr()}`);
+      }
       await sleep(100);
     }
     // Every job was recorded once; jobs a killed worker recorded but never acked are still leased and

@@ -11,6 +11,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { openQueueConnection, type QueueConnectionSettings } from '../../src/queue/providers/from-config.js';
+import { createHeldJobStore } from '../../src/queue/held/index.js';
 import { createQueueWorker } from '../../src/queue/worker.js';
 
 interface ChildConfig {
@@ -34,6 +35,8 @@ const worker = createQueueWorker({
   concurrency: config.concurrency,
   leaseMs: config.leaseMs,
   pollWaitMs: 500,
+  // Brokers that cannot delay hold retries in the Kairos store.
+  ...(connection.provider.capabilities.nativeDelay ? {} : { heldJobs: createHeldJobStore(connection.store, { provider: connection.provider.name }) }),
   handlers: {
     'chaos.record': async (payload: { index: number }) => {
       inFlight += 1;
