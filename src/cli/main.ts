@@ -10,6 +10,7 @@ import { registerEmit } from './commands/emit.js';
 import { registerBackfill } from './commands/backfill.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
+import { registerServer } from './commands/server.js';
 
 /** Builds the `kairos` command tree. Each command lives in its own module under `commands/`. */
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerBackfill(program);
   registerRun(program);
   registerRuns(program);
+  registerServer(program);
   return program;
 }
 

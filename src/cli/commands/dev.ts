@@ -1,16 +1,19 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { formatDuration } from '../../core/duration.js';
-import { ConfigError } from '../../errors.js';
-import { createMaintenanceJobs, registerMaintenanceJobs } from '../../local/maintenance.js';
-import { createLocalScheduler } from '../../local/scheduler.js';
-import { openSqliteStore } from '../../store/sqlite/open.js';
-import type { Store } from '../../store/store.js';
+import { LANE_STARTERS, type DevContext, type StartedLane } from '../../app/demo/lanes.js';
+import { createKairos, type Kairos } from '../../app/kairos.js';
+import { loadTokens } from '../../app/tokens.js';
+import { ConfigError, toError } from '../../errors.js';
+import { isLoopbackHost } from '../../server/auth.js';
 
 /**
- * `kairos dev`: everything in one process on the embedded SQLite store. Each lane is started by one
- * function in `LANE_STARTERS`; the others (queue, flow, workflow) join that list as they land.
+ * `kairos dev`: everything in one process on the embedded SQLite store — every lane doing the seed's
+ * example work (see src/app/demo/lanes.ts, one starter per lane), the HTTP API and the UI on
+ * 127.0.0.1:4000 (anonymous on loopback), what fires printed as it happens, and a status line per lane.
  */
+
+export { LANE_STARTERS, startLocalLane, type DevContext, type LaneStarter, type StartedLane } from '../../app/demo/lanes.js';
 
 interface DevOptions {
   db: string;
@@ -19,71 +22,15 @@ interface DevOptions {
   fast?: boolean;
   statusEvery: string;
   json?: boolean;
+  port: string;
+  host: string;
+  tokenFile?: string;
 }
 
-/** What every lane starter gets: the shared store and a way to print. */
-export interface DevContext {
-  store: Store;
-  /** `--fast`: divide the demo schedules by this. 1 otherwise. */
-  speedup: number;
-  print: (lane: string, line: string, fields?: Record<string, unknown>) => void;
-}
+/** The built web UI, next to src/ and dist/ in the package. */
+export const UI_DIST_DIR = fileURLToPath(new URL('../../../ui/dist', import.meta.url));
 
-/** A lane running inside `kairos dev`. */
-export interface StartedLane {
-  name: string;
-  /** One short line for the live status. */
-  status(): string;
-  /** Runs every job of the lane once, now (`--once`). */
-  runAllOnce(): Promise<void>;
-  stop(deadlineMs: number): Promise<void>;
-}
-
-export type LaneStarter = (ctx: DevContext) => Promise<StartedLane>;
-
-/** The local lane with the seed's maintenance jobs, persistent in the dev store. */
-export async function startLocalLane(ctx: DevContext): Promise<StartedLane> {
-  const scheduler = createLocalScheduler({ store: ctx.store });
-  const jobs = createMaintenanceJobs();
-  registerMaintenanceJobs(scheduler, jobs, { speedup: ctx.speedup, persistent: true });
-  const print = (line: string, fields?: Record<string, unknown>): void => ctx.print('local', line, fields);
-  scheduler.events.on('job_executed', (e) =>
-    print(`${e.jobId} ✓ ${formatMs(e.durationMs)} (late ${formatMs(e.lateMs)}) → ${JSON.stringify(e.result)}`, { event: 'job_executed', ...e }),
-  );
-  scheduler.events.on('job_error', (e) => print(`${e.jobId} ✗ ${e.state}: ${e.error.message}`, { event: 'job_error', jobId: e.jobId, state: e.state }));
-  scheduler.events.on('job_missed', (e) => print(`${e.jobId} missed ${e.count} fire(s), first ${formatMs(e.lateMs)} late`, { event: 'job_missed', ...e }));
-  scheduler.events.on('job_max_instances', (e) => print(`${e.jobId} skipped a fire: ${e.running} run(s) still going`, { event: 'job_max_instances', ...e }));
-  scheduler.events.on('job_misfit', (e) => print(`MISFIT ${e.message}`, { event: 'job_misfit', ...e }));
-  await scheduler.start();
-  print(`started ${scheduler.jobCount} jobs: ${scheduler.listJobs().map((j) => `${j.id} (${j.trigger.replace(/ from .*$/, '')})`).join(', ')}`);
-  return {
-    name: 'local',
-    status: () => {
-      const list = scheduler.listJobs();
-      const next = list.find((j) => j.nextRunMs !== null);
-      const runs = list.reduce((sum, j) => sum + j.runCount, 0);
-      const missed = list.reduce((sum, j) => sum + j.missedCount, 0);
-      const misfits = list.filter((j) => j.misfit).length;
-      const nextText = next?.nextRunMs == null ? 'nothing scheduled' : `next ${next.id} in ${formatMs(Math.max(0, next.nextRunMs - Date.now()))}`;
-      return `${list.length} jobs · ${nextText} · runs ${runs} · missed ${missed} · misfits ${misfits}`;
-    },
-    runAllOnce: async () => {
-      for (const job of scheduler.listJobs()) await scheduler.runJobNow(job.id);
-    },
-    stop: async (deadlineMs) => {
-      const report = await scheduler.stop({ deadlineMs });
-      jobs.close();
-      print(`stopped (${report.finishedRuns} run(s) finished, ${report.abortedRuns.length} aborted)`);
-    },
-  };
-}
-
-/** Lanes `kairos dev` starts, in order. */
-export const LANE_STARTERS: readonly LaneStarter[] = [startLocalLane];
-
-function formatMs(ms: number): string {
-  return ms < 10 ? `${Math.round(ms * 10) / 10}ms` : formatDuration(ms);
-}
+const STOP_DEADLINE_MS = 5_000;
 
 function parseSeconds(flag: string, text: string | undefined): number | null {
   if (text === undefined) return null;
@@ -94,22 +41,32 @@ function parseSeconds(flag: string, text: string | undefined): number | null {
   return seconds;
 }
 
+export function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`--port: expected 0..65535, got '${text}'.`, { details: { field: 'port' } });
+  return port;
+}
+
 export function registerDev(program: Command): void {
   program
     .command('dev')
-    .description('Run Kairos in one process on the embedded SQLite store: the local lane with the seed\'s maintenance jobs.')
+    .description('Run every lane in one process on the embedded SQLite store, with the seed\'s example work, the HTTP API and the UI.')
     .option('--db <path>', 'SQLite file of the dev store', './.kairos/kairos.db')
     .option('--duration <seconds>', 'stop and exit after this many seconds')
-    .option('--once', 'run every job once now, print the results, and exit', false)
-    .option('--fast', 'divide the maintenance schedules by 100 (heartbeat every 100 ms) for demos and tests', false)
+    .option('--once', 'run every job once now, print the results, and exit (no HTTP server)', false)
+    .option('--fast', 'speed the demo up: maintenance schedules ÷100, queue/flow/workflow work every few seconds', false)
     .option('--status-every <seconds>', 'how often to print the status line', '5')
     .option('--json', 'print JSON lines instead of text', false)
+    .option('--port <port>', 'HTTP port of the API and UI (0 picks a free one)', '4000')
+    .option('--host <host>', 'interface to listen on; anything but loopback needs tokens (--token-file or KAIROS_TOKENS)', '127.0.0.1')
+    .option('--token-file <path>', 'API tokens, one name:role:token per line')
     .action(async (options: DevOptions) => runDev(options));
 }
 
 async function runDev(options: DevOptions): Promise<void> {
   const durationS = parseSeconds('--duration', options.duration);
   const statusEveryS = parseSeconds('--status-every', options.statusEvery) ?? 5;
+  const port = parsePort(options.port);
   const dbPath = resolve(options.db);
   const json = options.json === true;
   const print = (lane: string, line: string, fields: Record<string, unknown> = {}): void => {
@@ -120,29 +77,53 @@ async function runDev(options: DevOptions): Promise<void> {
         : `${at.toISOString().slice(11, 23)} [${lane}] ${line}\n`,
     );
   };
-
-  const store = openSqliteStore({ path: dbPath });
-  print('dev', `store ${dbPath}${options.fast === true ? ' · --fast: schedules ÷100' : ''}`);
-  const ctx: DevContext = { store, speedup: options.fast === true ? 100 : 1, print };
+  const tokens = loadTokens({ tokenFile: options.tokenFile });
+  const serve = options.once !== true;
+  const kairos = await createKairos({
+    store: dbPath,
+    queue: { pollWaitMs: 500 },
+    engine: { pollIntervalMs: 250 },
+    scheduler: { pollMs: 500 },
+    ...(serve
+      ? { http: { auth: { tokens, allowAnonymousLoopback: isLoopbackHost(options.host) }, host: options.host, port, uiDir: UI_DIST_DIR } }
+      : {}),
+  });
+  print('dev', `store ${dbPath}${options.fast === true ? ' · --fast: demo schedules sped up (maintenance ÷100)' : ''}`);
+  const ctx: DevContext = { kairos, speedup: options.fast === true ? 100 : 1, print };
   const lanes: StartedLane[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const lane of [...lanes].reverse()) await Promise.resolve(lane.stop()).catch(() => undefined);
+    await kairos.stop({ deadlineMs: STOP_DEADLINE_MS });
+  };
   try {
     for (const start of LANE_STARTERS) lanes.push(await start(ctx));
+    await kairos.start();
+    for (const lane of lanes) await lane.afterStart();
   } catch (error) {
-    for (const lane of lanes.reverse()) await lane.stop(1_000);
-    await store.close();
+    await stopAll();
     throw error;
   }
 
   if (options.once === true) {
-    for (const lane of lanes) await lane.runAllOnce();
-    for (const lane of lanes.reverse()) await lane.stop(5_000);
-    await store.close();
+    try {
+      for (const lane of lanes) await lane.runAllOnce();
+    } finally {
+      await stopAll();
+    }
     return;
   }
+  printUrl(kairos, print);
 
-  const statusTimer = setInterval(() => {
-    for (const lane of lanes) print('status', `${lane.name}: ${lane.status()}`);
-  }, statusEveryS * 1_000);
+  const printStatus = async (): Promise<void> => {
+    for (const lane of lanes) {
+      try {
+        print('status', `${lane.name}: ${await lane.status()}`);
+      } catch (error) {
+        print('status', `${lane.name}: status unavailable (${toError(error).message})`);
+      }
+    }
+  };
+  const statusTimer = setInterval(() => void printStatus(), statusEveryS * 1_000);
 
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
   const reason = await new Promise<string>((resolveStop) => {
@@ -155,8 +136,14 @@ async function runDev(options: DevOptions): Promise<void> {
   process.off('SIGTERM', onSignal);
   clearInterval(statusTimer);
   print('dev', `stopping (${reason})`);
-  for (const lane of lanes) print('status', `${lane.name}: ${lane.status()}`);
-  for (const lane of [...lanes].reverse()) await lane.stop(5_000);
-  await store.close();
+  await printStatus();
+  await stopAll();
+  print('dev', 'stopped');
   process.exitCode = 0;
+}
+
+function printUrl(kairos: Kairos, print: DevContext['print']): void {
+  const url = kairos.url ?? '';
+  const ui = kairos.server?.app.hasRoute({ method: 'GET', url: '/*' }) === true ? `UI ${url}/ · ` : 'UI not built (npm run build in ui/) · ';
+  print('dev', `${ui}API ${url}/api · metrics ${url}/metrics · live ${url}/api/events/stream${kairos.server?.anonymousAllowed === true ? ' (anonymous on loopback)' : ' (bearer token required)'}`, { url });
 }
