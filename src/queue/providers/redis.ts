@@ -116,9 +116,16 @@ export function createRedisProvider(options: RedisProviderOptions = {}): QueuePr
     return { leases, wakeMs: Number(raw[0]), signalId: String(raw[1]) };
   }
 
+  function newBlocker(main: Redis): Redis {
+    const blocker = main.duplicate({ enableAutoPipelining: false, lazyConnect: false });
+    // As on the main connection: without a listener ioredis prints every reconnect failure to the console.
+    blocker.on('error', () => undefined);
+    return blocker;
+  }
+
   async function blockUntilSignal(queue: string, afterId: string, blockMs: number, signal?: AbortSignal): Promise<void> {
     const main = live();
-    const blocker = idleBlockers.pop() ?? main.duplicate({ enableAutoPipelining: false, lazyConnect: false });
+    const blocker = idleBlockers.pop() ?? newBlocker(main);
     busyBlockers.add(blocker);
     const abort = (): void => blocker.disconnect();
     signal?.addEventListener('abort', abort, { once: true });
