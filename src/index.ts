@@ -116,7 +116,7 @@ export {
 } from './engine/deployments/types.js';
 export type { FireEvent, FireOutcome, DeploymentEventMap } from './engine/deployments/firing.js';
 export type { BackfillOptions, BackfillProgress, BackfillResult } from './engine/deployments/backfill.js';
-export { rruleTrigger, type RRuleSpec, type RRuleTriggerOptions } from './engine/deployments/rrule-trigger.js';
+export { rruleTrigger, type RRuleSpec, type RRuleTriggerOptions } from './core/triggers/rrule.js';
 export { Deployment, CronSchedule, IntervalSchedule, RRuleSchedule, type DeploymentBuildOptions } from './engine/deployments/seed.js';
 export { createScheduler, DeploymentScheduler, type SchedulerOptions } from './engine/scheduler/scheduler.js';
 export { advisoryLockLeader, alwaysLeader, type LeaderElector, type AdvisoryLockOptions } from './engine/scheduler/leader.js';

@@ -1,23 +1,13 @@
 import rrulePackage from 'rrule';
 import { InvalidTriggerError } from '../../errors.js';
-import type { Trigger, TriggerSpec } from '../../core/triggers/trigger.js';
-import { createZone } from '../../core/triggers/zone.js';
+import type { Trigger, TriggerSpec } from './trigger.js';
+import { createZone } from './zone.js';
 
 const { RRule } = rrulePackage;
 type RRuleInstance = InstanceType<typeof RRule>;
 
-/** The stored form of an RRULE schedule. */
-export interface RRuleSpec {
-  kind: 'rrule';
-  /** RFC 5545 text: `FREQ=WEEKLY;BYDAY=MO;BYHOUR=6` or `DTSTART;TZID=…:20250101T060000\nRRULE:FREQ=…`. */
-  rule: string;
-  /** IANA zone the rule's wall-clock times are in. Default: the rule's TZID, else 'UTC'. */
-  timezone?: string;
-  /** No fire before this instant. Also the anchor when the rule has no DTSTART (see `rruleTrigger`). */
-  startMs?: number;
-  /** No fire after this instant. */
-  endMs?: number;
-}
+/** The stored form of an RRULE schedule (the `rrule` member of TriggerSpec). */
+export type RRuleSpec = Extract<TriggerSpec, { kind: 'rrule' }>;
 
 export interface RRuleTriggerOptions {
   timezone?: string;
@@ -76,8 +66,7 @@ export function rruleTrigger(rule: string, options: RRuleTriggerOptions = {}): T
       return null;
     },
     describe: () => `rrule ${rule.replace(/\s+/g, ' ')} ${timezone}`,
-    // TriggerSpec (owned by src/core/triggers) has no rrule member yet; deployments store RRuleSpec.
-    toSpec: () => spec as unknown as TriggerSpec,
+    toSpec: () => spec,
   };
 }
 

@@ -3,9 +3,10 @@ import { andTrigger, orTrigger } from './combine.js';
 import { cronTrigger } from './cron.js';
 import { dateTrigger } from './date.js';
 import { intervalTrigger } from './interval.js';
+import { rruleTrigger } from './rrule.js';
 import type { Trigger, TriggerSpec } from './trigger.js';
 
-const KINDS = ['cron', 'interval', 'date', 'and', 'or'] as const;
+const KINDS = ['cron', 'interval', 'date', 'rrule', 'and', 'or'] as const;
 
 function optionalNumber(spec: Record<string, unknown>, key: string): number | undefined {
   const value = spec[key];
@@ -50,6 +51,15 @@ function fromSpecAt(spec: TriggerSpec, path: string): Trigger {
       });
     case 'date':
       return dateTrigger(raw.atMs as number);
+    case 'rrule':
+      if (typeof raw.rule !== 'string') {
+        throw new InvalidTriggerError(`${path}.rule: an rrule spec needs the rule as a string.`, { details: { field: `${path}.rule` } });
+      }
+      return rruleTrigger(raw.rule, {
+        timezone: raw.timezone === undefined || raw.timezone === null ? undefined : (raw.timezone as string),
+        startMs: optionalNumber(raw, 'startMs'),
+        endMs: optionalNumber(raw, 'endMs'),
+      });
     case 'and':
     case 'or': {
       if (!Array.isArray(raw.triggers)) {

@@ -30,5 +30,16 @@ export type TriggerSpec =
       endMs?: number;
     }
   | { kind: 'date'; atMs: number }
+  | {
+      kind: 'rrule';
+      /** RFC 5545 text: `FREQ=WEEKLY;BYDAY=MO;BYHOUR=6` or `DTSTART;TZID=…:20250101T060000\nRRULE:FREQ=…`. */
+      rule: string;
+      /** IANA zone the rule's wall-clock times are in. Default: the rule's TZID, else 'UTC'. */
+      timezone?: string;
+      /** No fire before this instant. Also the anchor when the rule has no DTSTART. */
+      startMs?: number;
+      /** No fire after this instant. */
+      endMs?: number;
+    }
   | { kind: 'and'; triggers: TriggerSpec[] }
   | { kind: 'or'; triggers: TriggerSpec[] };

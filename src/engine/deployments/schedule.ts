@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { cronTrigger } from '../../core/triggers/cron.js';
 import { intervalTrigger } from '../../core/triggers/interval.js';
 import type { Trigger } from '../../core/triggers/trigger.js';
-import { rruleTriggerFromSpec } from './rrule-trigger.js';
+import { rruleTriggerFromSpec } from '../../core/triggers/rrule.js';
 import type { Deployment, ScheduleSpec } from './types.js';
 
 /** The trigger of a stored schedule, bounded by the deployment's startMs / endMs. */

@@ -1,5 +1,5 @@
 import type { RunTarget } from './launcher.js';
-import type { RRuleSpec } from './rrule-trigger.js';
+import type { RRuleSpec } from '../../core/triggers/rrule.js';
 
 /**
  * Temporal's schedule overlap policies — what a fire does when the deployment's previous run is

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { rruleTrigger } from '../../../src/engine/deployments/rrule-trigger.js';
+import { rruleTrigger } from '../../../src/core/triggers/rrule.js';
 import { ConfigError, DeploymentNotFoundError, InvalidCronError, InvalidTimezoneError, InvalidTriggerError } from '../../../src/errors.js';
 import { createHarness, type Harness } from './support/harness.js';
 
