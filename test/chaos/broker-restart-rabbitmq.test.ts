@@ -18,12 +18,12 @@ import { deleteRabbitmqQueues } from '../queue/providers/broker-cleanup.js';
 import { runBrokerRestart, waitForPort } from '../queue/providers/broker-restart-driver.js';
 import { SERVICES, recordSkip, serviceSkip } from '../support/services.js';
 
-async function skipReason(): Promise<string | false> {
+function skipReason(): string | false {
   if (process.env.KAIROS_CHAOS !== '1') return 'set KAIROS_CHAOS=1 to stop and start the RabbitMQ application mid-run (it disturbs other tests on the server)';
   if (spawnSync('rabbitmqctl', ['--help']).error !== undefined) return 'rabbitmqctl is not installed';
   return false;
 }
-let skip = await skipReason();
+let skip = skipReason();
 if (skip !== false) recordSkip(`queue chaos: rabbitmq restart: ${skip}`);
 else skip = await serviceSkip('rabbitmq', 'queue chaos: rabbitmq restart');
 
