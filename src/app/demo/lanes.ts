@@ -150,7 +150,9 @@ export function startQueueLane(ctx: DevContext): StartedLane {
         });
       });
       for (const key of ['daily_backup', 'log_aggregation', 'secret_rotation']) await enqueue(key, {});
-      await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+      clearTimeout(timer);
     },
     stop: () => {
       for (const stop of stops) stop();
