@@ -75,8 +75,9 @@ export function FlowPage(props: { name: string }): JSX.Element {
   });
 
   const grid = flow.data?.grid ?? [];
-  const shown = grid.find((row) => row.run.id === selectedRunId) ?? grid[0] ?? null;
-  const shownId = shown?.run.id ?? null;
+  // A run just started from the form is shown at once, before the grid has fetched it.
+  const shownId = selectedRunId ?? grid[0]?.run.id ?? null;
+  const shown = grid.find((row) => row.run.id === shownId) ?? null;
   const detail = useResource((signal) => (shownId === null ? Promise.resolve(null) : api<RunDetail>(`/api/runs/${seg(shownId)}`, { signal })), [shownId], {
     liveWhen: (e) => shownId !== null && eventField(e, 'runId') === shownId,
   });
@@ -93,7 +94,7 @@ export function FlowPage(props: { name: string }): JSX.Element {
 
   if (flow.data === undefined) return flow.error !== null ? <ErrorBox error={flow.error} title={`Flow ${props.name}`} /> : <Loading what={`flow ${props.name}`} />;
   const info = flow.data;
-  const run = detail.data?.run.id === shownId ? detail.data?.run : shown?.run;
+  const run = detail.data?.run.id === shownId ? detail.data.run : shown?.run;
 
   return (
     <div>
@@ -131,7 +132,7 @@ export function FlowPage(props: { name: string }): JSX.Element {
         />
       </div>
       <Section title="Gantt">
-        {shown === null ? <Empty>No runs yet.</Empty> : detail.data == null ? <Loading what="run" /> : <Gantt steps={detail.data.steps} nowMs={now} />}
+        {shownId === null ? <Empty>No runs yet.</Empty> : detail.data?.run.id !== shownId ? <Loading what="run" /> : <Gantt steps={detail.data.steps} nowMs={now} />}
       </Section>
     </div>
   );

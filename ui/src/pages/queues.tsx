@@ -1,5 +1,5 @@
 import type { JSX } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { api, seg } from '../api/client';
 import type { DeadLetterInfo, QueueJob, QueueStats, WorkersView } from '../api/types';
 import { TimeChart, type Series } from '../components/chart';
@@ -23,11 +23,13 @@ interface Sample {
 /** Queue stats sampled every two seconds into a ring of the last six minutes. */
 function useQueueSamples(): { latest: QueueStats[] | undefined; samples: Sample[]; error: unknown } {
   const samples = useRef<Sample[]>([]);
+  const sampled = useRef<QueueStats[] | undefined>(undefined);
   const stats = useResource((signal) => api<{ queues: QueueStats[] }>('/api/queues', { signal }).then((b) => b.queues), [], { pollMs: SAMPLE_MS });
-  useEffect(() => {
-    if (stats.data === undefined) return;
+  // Appended while rendering (once per new answer), so the chart shows the sample that caused the render.
+  if (stats.data !== undefined && stats.data !== sampled.current) {
+    sampled.current = stats.data;
     samples.current = [...samples.current, { atMs: Date.now(), stats: new Map(stats.data.map((q) => [queueKey(q.provider, q.queue), q])) }].slice(-MAX_SAMPLES);
-  }, [stats.data]);
+  }
   return { latest: stats.data, samples: samples.current, error: stats.error };
 }
 
@@ -153,9 +155,10 @@ export function QueuePage(props: { queue: string; provider: string | null }): JS
               disabled={(dead.data?.length ?? 0) === 0}
               onClick={() =>
                 replayAll.run(async () => {
-                  await api(`${base}/dead-letters/replay`, { method: 'POST', query: { provider }, body: {} });
+                  const answer = await api<{ replayed: number }>(`${base}/dead-letters/replay`, { method: 'POST', query: { provider }, body: {} });
                   dead.reload();
-                }, 'Replayed.')
+                  return answer;
+                }, 'Replayed all.')
               }
             />
             <ActionButton
@@ -204,8 +207,12 @@ export function QueuePage(props: { queue: string; provider: string | null }): JS
 
 function DeadLetters(props: { base: string; provider: string | null; letters: readonly DeadLetterInfo[]; onChange: () => void }): JSX.Element {
   const [open, setOpen] = useState<string | null>(null);
+  // Said here, not in the row: a replayed letter's row goes away with the refetch.
+  const [notice, setNotice] = useState<string | null>(null);
   const now = useNow(5_000);
   return (
+    <>
+    {notice !== null && <div class="action-ok notice" role="status">{notice}</div>}
     <table class="table">
       <thead>
         <tr>
@@ -219,14 +226,27 @@ function DeadLetters(props: { base: string; provider: string | null; letters: re
       </thead>
       <tbody>
         {props.letters.map((letter) => (
-          <DeadLetterRow key={letter.job.id} base={props.base} provider={props.provider} letter={letter} now={now} open={open === letter.job.id} onToggle={() => setOpen(open === letter.job.id ? null : letter.job.id)} onChange={props.onChange} />
+          <DeadLetterRow
+            key={letter.job.id}
+            base={props.base}
+            provider={props.provider}
+            letter={letter}
+            now={now}
+            open={open === letter.job.id}
+            onToggle={() => setOpen(open === letter.job.id ? null : letter.job.id)}
+            onReplayed={(count) => {
+              setNotice(`Replayed ${letter.job.name} ${letter.job.id} (${count} job${count === 1 ? '' : 's'} back on the queue).`);
+              props.onChange();
+            }}
+          />
         ))}
       </tbody>
     </table>
+    </>
   );
 }
 
-function DeadLetterRow(props: { base: string; provider: string | null; letter: DeadLetterInfo; now: number; open: boolean; onToggle: () => void; onChange: () => void }): JSX.Element {
+function DeadLetterRow(props: { base: string; provider: string | null; letter: DeadLetterInfo; now: number; open: boolean; onToggle: () => void; onReplayed: (count: number) => void }): JSX.Element {
   const action = useAction();
   const { job } = props.letter;
   const detail = useResource(
@@ -256,9 +276,9 @@ function DeadLetterRow(props: { base: string; provider: string | null; letter: D
               busy={action.busy}
               onClick={() =>
                 action.run(async () => {
-                  await api(`${props.base}/dead-letters/replay`, { method: 'POST', query: { provider: props.provider }, body: { ids: [job.id] } });
-                  props.onChange();
-                }, 'Replayed.')
+                  const answer = await api<{ replayed: number }>(`${props.base}/dead-letters/replay`, { method: 'POST', query: { provider: props.provider }, body: { ids: [job.id] } });
+                  props.onReplayed(answer.replayed);
+                })
               }
             />
             <ActionResult error={action.error} message={action.message} />
