@@ -7,7 +7,7 @@ import { useAction } from '../hooks';
 
 /** Pieces of the workflow pages: the step timeline and the event and signal forms. */
 
-const KIND_ICON: Record<string, string> = { step: '■', task: '■', sleep: '◔', event: '✉', signal: '⚑', child: '⎇', now: '⏱', random: '⚄' };
+const KIND_ICON: Record<string, string> = { step: '■', task: '■', sleep: '◔', event: '✉', signal: '⚑', child: '⎇', now: '•', random: '•' };
 
 /**
  * A workflow's history in order: steps, durable sleeps (with when they wake), event waits and
