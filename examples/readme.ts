@@ -2,19 +2,19 @@
 // compiling, the README is out of date. Run it with `node --import tsx examples/readme.ts`.
 import { createKairos, flow, task, workflow } from '../src/index.js';
 
-const fetchRows = async (): Promise<number[]> => [3, 1, 2];
+const fetchRows = (): Promise<number[]> => Promise.resolve([3, 1, 2]);
 const clean = (rows: unknown): number[] => (rows as number[]).filter((n) => n > 1);
-const save = async (rows: unknown): Promise<{ saved: number }> => ({ saved: (rows as number[]).length });
-const train = async (model: string): Promise<{ model: string; version: number }> => ({ model, version: 2 });
-const promote = async (_candidate: unknown): Promise<void> => undefined;
+const save = (rows: unknown): Promise<{ saved: number }> => Promise.resolve({ saved: (rows as number[]).length });
+const train = (model: string): Promise<{ model: string; version: number }> => Promise.resolve({ model, version: 2 });
+const promote = (_candidate: unknown): Promise<void> => Promise.resolve();
 const checkHealth = (): { ok: boolean } => ({ ok: true });
 const heartbeat = (): void => undefined;
-const backup = async (): Promise<{ ok: boolean }> => ({ ok: true });
+const backup = (): Promise<{ ok: boolean }> => Promise.resolve({ ok: true });
 const repos = ['/srv/a'];
 
 const etl = flow('nightly-etl', {
   tasks: {
-    extract: task({ run: async () => fetchRows() }),
+    extract: task({ run: () => fetchRows() }),
     transform: task({ needs: ['extract'], run: async (_ctx, { extract }) => clean(extract) }),
     load: task({ needs: ['transform'], retries: { count: 3, delayMs: 1_000, backoff: 'exponential' }, run: async (_ctx, up) => save(up.transform) }),
   },
