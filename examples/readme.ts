@@ -15,7 +15,7 @@ const repos = ['/srv/a'];
 const etl = flow('nightly-etl', {
   tasks: {
     extract: task({ run: () => fetchRows() }),
-    transform: task({ needs: ['extract'], run: async (_ctx, { extract }) => clean(extract) }),
+    transform: task({ needs: ['extract'], run: (_ctx, { extract }) => clean(extract) }),
     load: task({ needs: ['transform'], retries: { count: 3, delayMs: 1_000, backoff: 'exponential' }, run: async (_ctx, up) => save(up.transform) }),
   },
 });
