@@ -190,9 +190,10 @@ describe('web UI in Chromium against kairos dev --fast', { skip }, () => {
   it('replays a dead letter', async () => {
     const queue = await eventually('a dead letter', async () => (await apiGet<QueuesAnswer>(dev.url, '/api/queues')).queues.find((q) => q.dead > 0), 60_000);
     const { page, problems } = await visit(`/queues/${encodeURIComponent(queue.queue)}?provider=${encodeURIComponent(queue.provider)}`, (p) => p.waitForSelector('tr[data-dead-letter]'));
-    const row = page.locator('tr[data-dead-letter]').first();
-    const jobId = await row.getAttribute('data-dead-letter');
+    const jobId = await page.locator('tr[data-dead-letter]').first().getAttribute('data-dead-letter');
     assert.ok(jobId !== null);
+    // By id: the list refetches as other letters arrive, and `.first()` could move to another one.
+    const row = page.locator(`tr[data-dead-letter="${jobId}"]`);
     await row.getByRole('button', { name: 'Inspect' }).click();
     await page.waitForSelector('.step-detail .json');
     assert.match(await page.locator('.step-detail .json').innerText(), new RegExp(jobId));
