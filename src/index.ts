@@ -222,3 +222,6 @@ export { createKairos, Kairos, DEFAULT_APP_STOP_DEADLINE_MS } from './app/kairos
 export type { KairosOptions, KairosQueueOptions, KairosEngineOptions, KairosSchedulerOptions, KairosHttpOptions } from './app/options.js';
 export { LiveEventHub } from './app/live-events.js';
 export type { LaneApis, QueueLaneView, RunPager, RunPageRequest, Overview, WorkersView } from './server/routes/lanes.js';
+export { createKafkaProvider, type KafkaProviderOptions } from './queue/providers/kafka.js';
+export { createCloudTasksProvider, type CloudTasksProvider, type CloudTasksProviderOptions } from './queue/providers/cloudtasks.js';
+export { createCloudTasksReceiver, CloudTasksReceiver, type CloudTasksReceiverOptions } from './queue/providers/cloudtasks/receiver.js';
