@@ -235,7 +235,15 @@ export function startWorkflowLane(ctx: DevContext): StartedLane {
         parameters: { model: 'demand', soak: fast ? '500ms' : '30s' },
         overlap: 'skip',
       });
-      ctx.print('workflow', `deployed retrain-on-drift (drift_score > 0.3); feeding a simulated drift score every ${fast ? '400ms' : '5s'}`);
+      // The same workflow started by an event, as a data-quality monitor would emit it (and as the UI's
+      // "send event" form does): `kairos emit drift.detected --payload '{"model":"demand"}'`.
+      await kairos.deployments.deploy(driftRetrain, {
+        name: 'retrain-on-drift-event',
+        on: { event: 'drift.detected', match: { model: 'demand' } },
+        parameters: { model: 'demand', soak: fast ? '500ms' : '30s' },
+        overlap: 'skip',
+      });
+      ctx.print('workflow', `deployed retrain-on-drift (drift_score > 0.3) and retrain-on-drift-event (event drift.detected {model: demand}); feeding a simulated drift score every ${fast ? '400ms' : '5s'}`);
       stops.push(
         every(
           fast ? 400 : 5_000,
