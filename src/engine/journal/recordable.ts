@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { KairosError, StepOutputNotRecordableError, TimeoutError, ErrorCode, toError } from '../../errors.js';
+import { KairosError, StepOutputNotRecordableError, toError } from '../../errors.js';
 import type { RecordedError } from '../types.js';
 
 /** Default cap on one recorded value (a step output, a run result, an event payload): 1 MiB of JSON. */
@@ -77,26 +77,10 @@ export function recordError(thrown: unknown): RecordedError {
   if (error instanceof KairosError) {
     recorded.code = error.code;
     recorded.details = error.details;
+  } else {
+    // Node's and drivers' errors carry a string code (ECONNRESET, 40001…): keep it for retryIf on replay.
+    const code = (error as Error & { code?: unknown }).code;
+    if (typeof code === 'string') recorded.code = code;
   }
   return recorded;
-}
-
-/** Rebuilds a recorded error so that a replayed step throws what the first execution threw. */
-export function reviveError(recorded: RecordedError): Error {
-  let error: Error;
-  if (recorded.code === ErrorCode.Timeout) error = new TimeoutError(recorded.message, { details: recorded.details ?? {} });
-  else if (recorded.code === ErrorCode.StepOutputNotRecordable)
-    error = new StepOutputNotRecordableError(recorded.message, { details: recorded.details ?? {} });
-  else if (recorded.code !== undefined && isErrorCode(recorded.code))
-    error = new KairosError(recorded.code, recorded.message, { details: recorded.details ?? {} });
-  else {
-    error = new Error(recorded.message);
-    error.name = recorded.name;
-  }
-  if (recorded.stack !== undefined) error.stack = recorded.stack;
-  return error;
-}
-
-function isErrorCode(code: string): code is ErrorCode {
-  return (Object.values(ErrorCode) as string[]).includes(code);
 }

@@ -1,6 +1,7 @@
 import { AbortedError, StepOutputNotRecordableError, TimeoutError } from '../../errors.js';
 import { RunState } from '../../core/states.js';
-import { encodeRecordable, hashInput, recordError, reviveError } from '../journal/recordable.js';
+import { encodeRecordable, hashInput, recordError } from '../journal/recordable.js';
+import { reviveError } from '../journal/revive-error.js';
 import type { StepKind, StepRecord } from '../types.js';
 import { retryDelayMs, runAttempt, sleepOn, type RetryPolicy } from './attempts.js';
 import type { RunExecution } from './execution.js';
