@@ -99,7 +99,15 @@ export class Kairos {
         return delivered;
       },
     });
-    this.server = options.http === undefined ? null : this.buildServer();
+    try {
+      this.server = options.http === undefined ? null : this.buildServer();
+    } catch (error) {
+      // A bad `http` option (no tokens on a public host, a bad port…) must not leave the metrics'
+      // event-loop sampler running: nothing else holds this half-built app to stop it.
+      if (options.metrics === undefined) this.metrics.close();
+      void this.alerter?.close();
+      throw error;
+    }
   }
 
   /** The base URL the API listens on, once started with `http`. */
