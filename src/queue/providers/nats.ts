@@ -24,6 +24,12 @@ export interface NatsProviderOptions extends ConnectRetryOptions {
   duplicateWindowMs?: number;
   /** Initial consumer ack wait (the lease) before any fetch names one. Default 30000. */
   leaseMs?: number;
+  /**
+   * Messages pulled ahead of the worker and kept in the process, per queue, so a worker whose slot
+   * frees up does not wait a round trip for its next job. They are on their ack wait (lease) from the
+   * moment they arrive; on close they are handed back (NAK). Default 32.
+   */
+  prefetch?: number;
   /** Most unacknowledged messages the consumer hands out at once. Default 10000. */
   maxAckPending?: number;
   /** Stream storage: `file` (durable, default) or `memory`. */
@@ -72,6 +78,9 @@ export function createNatsProvider(options: NatsProviderOptions = {}): QueueProv
   const clock = options.clock ?? systemClock;
   const duplicateWindowMs = options.duplicateWindowMs ?? 120_000;
   let ackWaitMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const prefetch = Math.max(1, options.prefetch ?? 32);
+  /** Pulled ahead, not yet handed to a worker, per queue (see `prefetch`). */
+  const buffers = new Map<string, { msg: Msg; receivedAtMs: number }[]>();
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
 
@@ -168,7 +177,7 @@ export function createNatsProvider(options: NatsProviderOptions = {}): QueueProv
     return ack.duplicate;
   }
 
-  function toLease(queue: string, msg: Msg, leaseMs: number): Lease | null {
+  function toLease(queue: string, msg: Msg, leaseUntilMs: number): Lease | null {
     const reply = msg.reply;
     const ackInfo = reply === undefined ? null : parseAckSubject(reply);
     if (reply === undefined || ackInfo === null) return null;
@@ -184,7 +193,7 @@ export function createNatsProvider(options: NatsProviderOptions = {}): QueueProv
         lastError: lastErrorHeader === '' ? null : decodeURIComponent(lastErrorHeader),
       },
       token: reply,
-      leaseUntilMs: clock.now() + leaseMs,
+      leaseUntilMs,
     };
   }
 
@@ -197,6 +206,41 @@ export function createNatsProvider(options: NatsProviderOptions = {}): QueueProv
   async function reply(token: string, body: string): Promise<void> {
     const { nc: conn } = live();
     await conn.request(token, encoder.encode(body), { timeout: 5_000 });
+  }
+
+  /**
+   * Acks, group-committed per queue. Not waiting at all would let `ack()` resolve before the server
+   * has the ack (a worker killed then has its "completed" jobs redelivered, and stats lag). Waiting
+   * for JetStream's reply to each ack (ack-ack) costs a round trip through the consumer per job per
+   * worker slot: measured at half the throughput (bench/results/queue-nats.md). So the acks that
+   * arrive together are published and one PING/PONG (flush) follows: the server reads a connection in
+   * order, so its PONG proves it has read every ack before it — what survives a crash of this process.
+   */
+  const ackGroups = new Map<string, { pending: { token: string; resolve: () => void; reject: (e: unknown) => void }[]; flushing: boolean }>();
+
+  function confirmedAck(queue: string, token: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let group = ackGroups.get(queue);
+      if (group === undefined) ackGroups.set(queue, (group = { pending: [], flushing: false }));
+      group.pending.push({ token, resolve, reject });
+      if (!group.flushing) void flushAcks(group);
+    });
+  }
+
+  async function flushAcks(group: { pending: { token: string; resolve: () => void; reject: (e: unknown) => void }[]; flushing: boolean }): Promise<void> {
+    group.flushing = true;
+    while (group.pending.length > 0) {
+      const batch = group.pending.splice(0);
+      try {
+        const { nc: conn } = live();
+        for (const item of batch) conn.publish(item.token, '+ACK');
+        await conn.flush();
+        for (const item of batch) item.resolve();
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+      }
+    }
+    group.flushing = false;
   }
 
   async function claimDedup(jobs: Job[]): Promise<Map<number, string>> {
@@ -252,6 +296,8 @@ export function createNatsProvider(options: NatsProviderOptions = {}): QueueProv
       closed = true;
       inbox?.close();
       const conn = nc;
+      // Hand pulled-ahead messages straight back instead of leaving them to their ack wait.
+      for (const buffer of buffers.values()) for (const { msg } of buffer.splice(0)) if (msg.reply !== undefined) conn?.publish(msg.reply, '-NAK');
       nc = null;
       js = null;
       jsm = null;
@@ -295,16 +341,28 @@ export function createNatsProvider(options: NatsProviderOptions = {}): QueueProv
       if (fetchOptions.max <= 0 || fetchOptions.signal?.aborted === true) return [];
       const leaseMs = await alignAckWait(queue, fetchOptions.leaseMs);
       const stream = streamOf(queue);
-      let msgs = await pulls.pull(stream, CONSUMER, fetchOptions.max, 0);
-      if (msgs.length === 0 && fetchOptions.waitMs > 0) {
-        msgs = await pulls.pull(stream, CONSUMER, 1, fetchOptions.waitMs, fetchOptions.signal);
-        if (msgs.length > 0 && fetchOptions.max > 1) msgs.push(...(await pulls.pull(stream, CONSUMER, fetchOptions.max - 1, 0)));
+      let buffer = buffers.get(queue);
+      if (buffer === undefined) buffers.set(queue, (buffer = []));
+      // A buffered message whose ack wait (nearly) ran out has been or is about to be redelivered: drop it.
+      const freshAfterMs = clock.now() - leaseMs + DUE_TOLERANCE_MS;
+      for (let i = buffer.length - 1; i >= 0; i -= 1) if (buffer[i]!.receivedAtMs < freshAfterMs) buffer.splice(i, 1);
+      if (buffer.length < fetchOptions.max) {
+        const want = Math.max(fetchOptions.max, prefetch) - buffer.length;
+        const arrived = (msgs: Msg[]) => buffer.push(...msgs.map((msg) => ({ msg, receivedAtMs: clock.now() })));
+        arrived(await pulls.pull(stream, CONSUMER, want, 0));
+        if (buffer.length === 0 && fetchOptions.waitMs > 0) {
+          arrived(await pulls.pull(stream, CONSUMER, 1, fetchOptions.waitMs, fetchOptions.signal));
+          if (buffer.length > 0 && want > 1) arrived(await pulls.pull(stream, CONSUMER, want - 1, 0));
+        }
       }
-      return msgs.map((m) => toLease(queue, m, leaseMs)).filter((l): l is Lease => l !== null);
+      return buffer
+        .splice(0, fetchOptions.max)
+        .map((b) => toLease(queue, b.msg, b.receivedAtMs + leaseMs))
+        .filter((l): l is Lease => l !== null);
     },
 
     async ack(lease) {
-      await reply(lease.token, '+ACK');
+      await confirmedAck(lease.job.queue, lease.token);
       forget(lease);
       await releaseDedup(lease.job);
     },
@@ -386,10 +444,12 @@ export function createNatsProvider(options: NatsProviderOptions = {}): QueueProv
           .catch(() => null);
         if (next !== null) oldestWaitingAgeMs = Math.max(0, clock.now() - next.time.getTime());
       }
+      // Pulled ahead but not handed to a worker: waiting, though the server counts them as pending acks.
+      const buffered = Math.min(buffers.get(queue)?.length ?? 0, info.num_ack_pending);
       return {
         queue,
-        waiting: info.num_pending,
-        active: info.num_ack_pending,
+        waiting: info.num_pending + buffered,
+        active: info.num_ack_pending - buffered,
         delayed: 0,
         dead: await ledger.countDeadLetters('nats', queue),
         oldestWaitingAgeMs,
