@@ -1,70 +1,41 @@
-import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import type { TimerHandle } from '../core/clock.js';
 import type { Duration } from '../core/duration.js';
 import { TypedEmitter } from '../core/events.js';
-import { RunState } from '../core/states.js';
-import { applyJitter, triggerFromSpec } from '../core/triggers/index.js';
 import type { Trigger } from '../core/triggers/trigger.js';
-import {
-  ConfigError,
-  DuplicateJobError,
-  InvalidTriggerError,
-  JobNotFoundError,
-  SchedulerStoppedError,
-  toError,
-} from '../errors.js';
-import { planDueFires, type MissedBatch } from './backlog.js';
-import { DueHeap } from './heap.js';
+import { ConfigError, InvalidTriggerError, SchedulerStoppedError, toError } from '../errors.js';
+import { FireLoop } from './fire-loop.js';
 import { JobHandle, type JobOperations, type RunOutcome } from './job-handle.js';
 import { LocalJob } from './job.js';
 import { LoopProbe } from './loop-probe.js';
-import {
-  applyJobChanges,
-  checkFn,
-  defaultJobSettings,
-  checkJobFlags,
-  checkName,
-  JOB_OPTION_KEYS,
-  rejectUnknownKeys,
-  resolveJobSettings,
-  resolveSchedulerOptions,
-  type ResolvedJobSettings,
-  type ResolvedSchedulerOptions,
-} from './options.js';
-import { PersistentJobs, sameSchedule } from './persistence.js';
-import { JobRunner } from './runner.js';
+import { applyJobChanges, defaultJobSettings, resolveSchedulerOptions, type ResolvedSchedulerOptions } from './options.js';
+import { PersistentJobs } from './persistence.js';
+import { checkTrigger, JobRegistry } from './registry.js';
 import type { StoredLocalJob } from './repository.js';
+import { restoreJob } from './restore.js';
+import { JobRunner } from './runner.js';
 import { translateSeedOptions, type ScheduleInternalTaskOptions } from './seed-api.js';
 import { buildAt, buildCron, buildEvery, type CronOptions, type EveryOptions, type Instant } from './trigger-builders.js';
-import {
-  type AddJobOptions,
-  type JobChanges,
-  type JobFn,
-  type JobOptions,
-  type JobStatus,
-  type LocalSchedulerEvents,
-  type LocalSchedulerOptions,
-  type StopReport,
+import type {
+  AddJobOptions,
+  JobChanges,
+  JobFn,
+  JobOptions,
+  JobStatus,
+  LocalSchedulerEvents,
+  LocalSchedulerOptions,
+  StopReport,
 } from './types.js';
 
-/** setTimeout cannot wait longer than 2^31 − 1 ms; a farther fire re-arms on the way. */
-const MAX_TIMER_MS = 2_147_483_647;
 /** How long `stop()` waits for running jobs by default before aborting them. */
 export const DEFAULT_STOP_DEADLINE_MS = 10_000;
 
 type Lifecycle = 'stopped' | 'starting' | 'running' | 'stopping';
 
-
 /**
  * The in-process lane: APScheduler's semantics (misfire grace, coalesce, max instances, jitter) on one
- * timer.
- *
- * Jobs wait in a min-heap ordered by their next due time; a single timer is armed for the earliest.
- * When it fires, every job due by then is taken off the heap in one pass: its next fire is computed
- * from the trigger (never from "now", so intervals stay on their anchor), it goes back on the heap,
- * and the due fire is run, missed or skipped. Runs are not awaited by the pass: an async job runs on
- * while the next fires are dispatched.
+ * timer. This class is the public face — lifecycle, adding and managing jobs — over four parts with
+ * one job each: the registry (`registry.ts`: jobs by id, validation of new ones), the timer loop
+ * (`fire-loop.ts`: the heap and the one timer), the runner (`runner.ts`: calling jobs and watching
+ * runs) and the persistence glue (`persistence.ts`, `restore.ts`).
  *
  * Lifecycle: `stopped` → `start()` → `running` (⇄ `pause()`/`resume()`) → `stop()` → `stopping` → `stopped`.
  * Jobs can be added in any state; they fire only while the scheduler runs and is not paused.
@@ -73,30 +44,18 @@ export class LocalScheduler implements JobOperations {
   /** Every event the scheduler emits; a throwing listener is logged and cannot break the scheduler. */
   readonly events: TypedEmitter<LocalSchedulerEvents>;
   private readonly options: ResolvedSchedulerOptions;
-  private readonly defaultSettings: ResolvedJobSettings;
-  private readonly jobs = new Map<string, LocalJob>();
-  private readonly heap = new DueHeap<LocalJob>();
+  private readonly registry: JobRegistry;
+  private readonly loop: FireLoop;
+  private readonly runner: JobRunner;
   private readonly persistence: PersistentJobs | null;
   private readonly probe: LoopProbe | null;
   private lifecycle: Lifecycle = 'stopped';
   private isPaused = false;
-  private timer: TimerHandle | null = null;
-  private timerWakeMs = 0;
-  private inPass = false;
-  private readonly runner: JobRunner;
   private stopping: Promise<StopReport> | null = null;
-  /**
-   * Generated ids are a per-scheduler random prefix plus a counter: unique within the scheduler and
-   * short. (A randomUUID() string costs ~450 bytes of heap per job in Node 20 — with 100,000 jobs that
-   * alone would be 45 MB.) Persistent jobs always carry their own id.
-   */
-  private readonly idPrefix = randomBytes(4).toString('hex');
-  private idSeq = 0;
-  private readonly onTimerBound = (): void => this.onTimer();
 
   constructor(options: LocalSchedulerOptions = {}) {
     this.options = resolveSchedulerOptions(options);
-    this.defaultSettings = defaultJobSettings(this.options);
+    this.registry = new JobRegistry(this.options, defaultJobSettings(this.options));
     const logger = this.options.logger;
     this.events = new TypedEmitter<LocalSchedulerEvents>((error, event) =>
       logger.error({ err: toError(error), event: String(event) }, 'local scheduler event listener threw'),
@@ -113,7 +72,16 @@ export class LocalScheduler implements JobOperations {
       events: this.events,
       eventLoopBlockMs: this.options.eventLoopBlockMs,
       persist: (job) => this.persist(job),
-      inPass: () => this.inPass,
+      inPass: () => this.loop.inPass,
+    });
+    this.loop = new FireLoop({
+      clock: this.options.clock,
+      logger,
+      events: this.events,
+      runner: this.runner,
+      random: this.options.random,
+      firing: () => this.lifecycle === 'running' && !this.isPaused,
+      afterDue: (job, nowMs) => this.afterDue(job, nowMs),
     });
     const blockMs = this.options.eventLoopBlockMs;
     this.probe = blockMs === null ? null : new LoopProbe(blockMs, (lagMs) => this.runner.onProbeTick(lagMs, blockMs));
@@ -130,7 +98,7 @@ export class LocalScheduler implements JobOperations {
   }
 
   get jobCount(): number {
-    return this.jobs.size;
+    return this.registry.size;
   }
 
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────────
@@ -155,7 +123,7 @@ export class LocalScheduler implements JobOperations {
     // stop() was called while the store was loading: it wins.
     if (this.lifecycle !== 'starting') return;
     const nowMs = this.options.clock.now();
-    for (const job of this.jobs.values()) {
+    for (const job of this.registry.values()) {
       if (job.awaitingRestore) this.restore(job, this.persistence?.take(job.id), nowMs);
       else if (job.awaitingStart && job.fireMs !== null && job.dueMs < nowMs) this.scheduleFrom(job, nowMs);
       job.awaitingStart = false;
@@ -165,9 +133,9 @@ export class LocalScheduler implements JobOperations {
     }
     this.lifecycle = 'running';
     this.probe?.start();
-    this.arm();
-    this.options.logger.info({ jobs: this.jobs.size }, 'local scheduler started');
-    this.events.emit('scheduler_started', { atMs: nowMs, jobCount: this.jobs.size });
+    this.loop.arm();
+    this.options.logger.info({ jobs: this.registry.size }, 'local scheduler started');
+    this.events.emit('scheduler_started', { atMs: nowMs, jobCount: this.registry.size });
   }
 
   /**
@@ -187,7 +155,7 @@ export class LocalScheduler implements JobOperations {
 
   private async doStop(deadlineMs: number): Promise<StopReport> {
     this.lifecycle = 'stopping';
-    this.disarm();
+    this.loop.disarm();
     this.probe?.stop();
     const runningAtStop = this.runner.activeRuns.size;
     await this.runner.waitForRuns(deadlineMs);
@@ -205,7 +173,7 @@ export class LocalScheduler implements JobOperations {
   pause(): void {
     if (this.isPaused) return;
     this.isPaused = true;
-    this.disarm();
+    this.loop.disarm();
     this.events.emit('scheduler_paused', { atMs: this.options.clock.now() });
   }
 
@@ -213,15 +181,7 @@ export class LocalScheduler implements JobOperations {
     if (!this.isPaused) return;
     this.isPaused = false;
     this.events.emit('scheduler_resumed', { atMs: this.options.clock.now() });
-    this.arm();
-  }
-
-  private nextGeneratedId(): string {
-    for (;;) {
-      this.idSeq += 1;
-      const id = `${this.idPrefix}-${this.idSeq.toString(36)}`;
-      if (!this.jobs.has(id)) return id;
-    }
+    this.loop.arm();
   }
 
   // ── adding jobs ──────────────────────────────────────────────────────────────────────────────
@@ -270,146 +230,80 @@ export class LocalScheduler implements JobOperations {
   }
 
   private register(fn: JobFn, trigger: Trigger, options: JobOptions): JobHandle {
-    checkFn('fn', fn);
-    rejectUnknownKeys('job options', options, JOB_OPTION_KEYS);
-    const settings = resolveJobSettings(options, this.options, this.defaultSettings);
-    const flags = checkJobFlags(options);
-    const id = options.id === undefined ? this.nextGeneratedId() : checkName('id', options.id);
-    const name = options.name === undefined ? (fn.name !== '' ? fn.name : id) : checkName('name', options.name);
-    if (flags.persistent) {
-      if (this.persistence === null) {
-        throw new ConfigError(`job '${id}': persistent: true needs a scheduler created with a store (openSqliteStore / openPostgresStore).`, {
-          details: { field: 'persistent', jobId: id },
-        });
-      }
-      if (options.id === undefined) {
-        throw new ConfigError('persistent: true needs an explicit id: it is how the stored schedule finds the function again after a restart.', {
-          details: { field: 'id' },
-        });
-      }
-    }
-    const existing = this.jobs.get(id);
-    if (existing !== undefined && !flags.replaceExisting) {
-      throw new DuplicateJobError(`A job with id '${id}' already exists. Use another id, or replaceExisting: true to replace it.`, {
-        details: { field: 'id', jobId: id },
-      });
-    }
     const nowMs = this.options.clock.now();
-    const firstFireMs = trigger.next(nowMs - 1);
-    const restoring = flags.persistent && (this.lifecycle !== 'running' || this.persistence?.loaded !== true);
-    if (firstFireMs === null && !flags.persistent) {
-      throw new InvalidTriggerError(`job '${id}': its trigger (${trigger.describe()}) never fires after now; nothing was scheduled.`, {
-        details: { field: 'trigger', jobId: id },
-      });
-    }
+    const prepared = this.registry.prepare(fn, trigger, options, nowMs, this.persistence !== null);
+    const restoring = prepared.persistent && (this.lifecycle !== 'running' || this.persistence?.loaded !== true);
 
     // Everything is valid: from here on the job is registered.
-    if (existing !== undefined) this.dropJob(existing, 'replaced');
-    const job = new LocalJob(id, name, fn, trigger, settings, flags.persistent);
-    job.paused = flags.paused;
-    this.jobs.set(id, job);
+    if (prepared.replaces !== undefined) this.dropJob(prepared.replaces, 'replaced');
+    const job = new LocalJob(prepared.id, prepared.name, fn, trigger, prepared.settings, prepared.persistent);
+    job.paused = prepared.paused;
+    this.registry.add(job);
     if (restoring) {
+      // Its stored row is read at start(); until then it waits on its registered schedule.
       job.awaitingRestore = true;
-      this.setFire(job, firstFireMs);
+      this.loop.setFire(job, prepared.firstFireMs);
     } else {
       job.awaitingStart = this.lifecycle !== 'running';
-      if (flags.persistent) this.restore(job, this.persistence?.take(id), nowMs, firstFireMs);
-      else this.setFire(job, firstFireMs);
+      if (prepared.persistent) this.restore(job, this.persistence?.take(job.id), nowMs, prepared.firstFireMs);
+      else this.loop.setFire(job, prepared.firstFireMs);
     }
-    this.events.emit('job_added', { jobId: id, name, trigger: trigger.describe(), nextRunMs: job.scheduled ? job.dueMs : null });
-    this.arm();
-    return new JobHandle(id, this);
+    this.events.emit('job_added', { jobId: job.id, name: job.name, trigger: trigger.describe(), nextRunMs: job.scheduled ? job.dueMs : null });
+    this.loop.arm();
+    return new JobHandle(job.id, this);
   }
 
-  /**
-   * Gives a persistent job back its stored schedule and counters. Same schedule → resume from the
-   * stored next fire (a past one is due now, and the misfire policy decides); a changed schedule →
-   * the code wins and the next fire is computed from now. Paused state comes from the store.
-   */
   private restore(job: LocalJob, row: StoredLocalJob | undefined, nowMs: number, firstFireMs?: number | null): void {
-    job.awaitingRestore = false;
-    const fromNow = firstFireMs === undefined ? job.trigger.next(nowMs - 1) : firstFireMs;
-    if (row === undefined) {
-      if (fromNow === null) {
-        this.options.logger.warn({ jobId: job.id }, 'persistent job has no stored row and its trigger never fires; removed');
-        this.dropJob(job, 'finished');
-        return;
-      }
-      this.setFire(job, fromNow);
-      this.persistence?.save(job, nowMs);
-      return;
-    }
-    job.runCount = row.runCount;
-    job.missedCount = row.missedCount;
-    job.lastRunMs = row.lastRunMs;
-    job.lastResult = row.lastResult;
-    job.lastError = row.lastError;
-    job.paused = row.paused;
-    if (sameSchedule(row.triggerSpec, job.trigger.toSpec())) {
-      try {
-        job.trigger = triggerFromSpec(row.triggerSpec);
-      } catch (error) {
-        this.options.logger.warn({ jobId: job.id, err: toError(error) }, 'stored trigger unreadable; using the registered one');
-      }
-      if (row.nextRunMs === null) {
-        this.options.logger.info({ jobId: job.id }, 'persistent job already finished in an earlier run; not scheduled again');
-        this.dropJob(job, 'finished');
-        return;
-      }
-      this.setFire(job, row.nextRunMs);
-    } else {
-      this.options.logger.info({ jobId: job.id }, 'persistent job schedule changed in code; next fire computed from now');
-      if (fromNow === null) {
-        this.dropJob(job, 'finished');
-        return;
-      }
-      this.setFire(job, fromNow);
-    }
-    this.persistence?.save(job, nowMs);
+    restoreJob(job, row, nowMs, firstFireMs, {
+      logger: this.options.logger,
+      setFire: (target, fireMs) => this.loop.setFire(target, fireMs),
+      finish: (target) => this.dropJob(target, 'finished'),
+      save: (target, atMs) => this.persistence?.save(target, atMs),
+    });
   }
 
   // ── inspecting and changing jobs ─────────────────────────────────────────────────────────────
 
   getJob(id: string): JobStatus | undefined {
-    return this.jobs.get(id)?.snapshot();
+    return this.registry.get(id)?.snapshot();
   }
 
   /** Every job, soonest next fire first; paused and finished jobs last. */
   listJobs(): JobStatus[] {
-    return [...this.jobs.values()]
+    return [...this.registry.values()]
       .map((job) => job.snapshot())
       .sort((a, b) => (a.nextRunMs ?? Number.POSITIVE_INFINITY) - (b.nextRunMs ?? Number.POSITIVE_INFINITY) || a.id.localeCompare(b.id));
   }
 
   pauseJob(id: string): JobStatus {
-    const job = this.mustGet(id);
+    const job = this.registry.mustGet(id);
     if (!job.paused) {
       job.paused = true;
-      this.heap.remove(job);
+      this.loop.unschedule(job);
       this.persist(job);
       this.events.emit('job_paused', { jobId: id, name: job.name });
-      this.arm();
+      this.loop.arm();
     }
     return job.snapshot();
   }
 
   /** Resumes a paused job from now (APScheduler: the next fire after now; the pause's fires are not caught up). */
   resumeJob(id: string): JobStatus {
-    const job = this.mustGet(id);
+    const job = this.registry.mustGet(id);
     if (job.paused) {
       job.paused = false;
       const nowMs = this.options.clock.now();
       if (!this.scheduleFrom(job, nowMs)) return job.snapshot();
       this.persist(job);
       this.events.emit('job_resumed', { jobId: id, name: job.name, nextRunMs: job.scheduled ? job.dueMs : null });
-      this.arm();
+      this.loop.arm();
     }
     return job.snapshot();
   }
 
   /** Changes settings, name or function; validated first, applied all at once. Running runs keep the old function. */
   modifyJob(id: string, changes: JobChanges): JobStatus {
-    const job = this.mustGet(id);
+    const job = this.registry.mustGet(id);
     if (typeof changes !== 'object' || changes === null) {
       throw new ConfigError('modifyJob: changes must be an object.', { details: { field: 'changes' } });
     }
@@ -418,16 +312,16 @@ export class LocalScheduler implements JobOperations {
     job.settings = settings;
     if (changes.fn !== undefined) job.fn = changes.fn;
     if (changes.name !== undefined) job.name = changes.name;
-    if (jitterChanged && job.fireMs !== null) this.setFire(job, job.fireMs);
+    if (jitterChanged && job.fireMs !== null) this.loop.setFire(job, job.fireMs);
     this.persist(job);
     this.events.emit('job_modified', { jobId: id, name: job.name, changes: Object.keys(changes), nextRunMs: job.scheduled ? job.dueMs : null });
-    this.arm();
+    this.loop.arm();
     return job.snapshot();
   }
 
   /** Puts the job on a new trigger; its next fire is computed from now. */
   rescheduleJob(id: string, trigger: Trigger): JobStatus {
-    const job = this.mustGet(id);
+    const job = this.registry.mustGet(id);
     checkTrigger(trigger);
     const nowMs = this.options.clock.now();
     const firstFireMs = trigger.next(nowMs - 1);
@@ -437,19 +331,19 @@ export class LocalScheduler implements JobOperations {
       });
     }
     job.trigger = trigger;
-    this.setFire(job, firstFireMs);
+    this.loop.setFire(job, firstFireMs);
     this.persist(job);
     this.events.emit('job_modified', { jobId: id, name: job.name, changes: ['trigger'], nextRunMs: job.scheduled ? job.dueMs : null });
-    this.arm();
+    this.loop.arm();
     return job.snapshot();
   }
 
   /** Unschedules the job (and deletes its stored row). A run in progress is not interrupted. */
   removeJob(id: string): void {
-    const job = this.mustGet(id);
+    const job = this.registry.mustGet(id);
     this.dropJob(job, 'removed');
     if (job.persistent) this.persistence?.remove(id);
-    this.arm();
+    this.loop.arm();
   }
 
   /**
@@ -457,7 +351,7 @@ export class LocalScheduler implements JobOperations {
    * does not move. `maxInstances` applies: at the limit the outcome is `Skipped`.
    */
   runJobNow(id: string): Promise<RunOutcome> {
-    const job = this.mustGet(id);
+    const job = this.registry.mustGet(id);
     if (this.lifecycle !== 'running') {
       return Promise.reject(new SchedulerStoppedError(`runJobNow('${id}'): the scheduler is ${this.lifecycle}; start() it first.`));
     }
@@ -468,43 +362,15 @@ export class LocalScheduler implements JobOperations {
     });
   }
 
-  private mustGet(id: string): LocalJob {
-    const job = this.jobs.get(id);
-    if (job === undefined) {
-      throw new JobNotFoundError(`No local job with id '${id}'. listJobs() shows the registered ids.`, { details: { jobId: id } });
-    }
-    return job;
-  }
-
   private dropJob(job: LocalJob, reason: 'removed' | 'replaced' | 'finished'): void {
-    if (this.jobs.get(job.id) !== job) return;
-    this.jobs.delete(job.id);
-    this.heap.remove(job);
+    if (!this.registry.delete(job)) return;
+    this.loop.unschedule(job);
     this.events.emit('job_removed', { jobId: job.id, name: job.name, reason });
   }
 
   private persist(job: LocalJob): void {
-    if (job.persistent && !job.awaitingRestore && this.jobs.get(job.id) === job) {
+    if (job.persistent && !job.awaitingRestore && this.registry.holds(job)) {
       this.persistence?.save(job, this.options.clock.now());
-    }
-  }
-
-  // ── timing ───────────────────────────────────────────────────────────────────────────────────
-
-  /** Sets the job's pending fire (trigger time), applies jitter, and puts it on the heap unless paused. */
-  private setFire(job: LocalJob, fireMs: number | null): void {
-    job.fireMs = fireMs;
-    if (fireMs === null) {
-      this.heap.remove(job);
-      return;
-    }
-    const jitterMs = job.settings.jitterMs;
-    const dueMs = jitterMs > 0 ? applyJitter(fireMs, jitterMs, job.trigger.next(fireMs), this.options.random) : fireMs;
-    if (job.paused) {
-      job.dueMs = dueMs;
-      this.heap.remove(job);
-    } else {
-      this.heap.upsert(job, dueMs);
     }
   }
 
@@ -512,113 +378,23 @@ export class LocalScheduler implements JobOperations {
   private scheduleFrom(job: LocalJob, nowMs: number): boolean {
     const fireMs = job.trigger.next(nowMs - 1);
     if (fireMs === null) {
-      this.setFire(job, null);
+      this.loop.setFire(job, null);
       this.dropJob(job, 'finished');
       this.persist(job);
       return false;
     }
-    this.setFire(job, fireMs);
+    this.loop.setFire(job, fireMs);
     return true;
   }
 
-  private arm(): void {
-    if (this.inPass || !this.firing) return;
-    const top = this.heap.peek();
-    if (top === undefined) {
-      this.disarm();
-      return;
-    }
-    if (this.timer !== null && this.timerWakeMs <= top.dueMs) return;
-    this.disarm();
-    const clock = this.options.clock;
-    const delayMs = Math.min(Math.max(top.dueMs - clock.now(), 0), MAX_TIMER_MS);
-    this.timerWakeMs = clock.now() + delayMs;
-    this.timer = clock.setTimer(this.onTimerBound, delayMs);
-  }
-
-  private get firing(): boolean {
-    return this.lifecycle === 'running' && !this.isPaused;
-  }
-
-  private disarm(): void {
-    if (this.timer !== null) this.options.clock.clearTimer(this.timer);
-    this.timer = null;
-  }
-
-  /** One pass: every job due by now, in due order; then one timer for the next. */
-  private onTimer(): void {
-    this.timer = null;
-    if (!this.firing) return;
-    const passStartMs = performance.now();
-    const nowMs = this.options.clock.now();
-    this.inPass = true;
-    try {
-      // A job may pause or stop the scheduler from inside the pass; the rest of the pass then waits too.
-      for (let top = this.heap.peek(); top !== undefined && top.dueMs <= nowMs && this.firing; top = this.heap.peek()) {
-        this.heap.pop();
-        this.processDue(top, nowMs);
-      }
-    } finally {
-      this.inPass = false;
-      this.runner.explainedLagMs += performance.now() - passStartMs;
-    }
-    this.arm();
-  }
-
-  private processDue(job: LocalJob, nowMs: number): void {
-    const fireMs = job.fireMs as number;
-    const dueMs = job.dueMs;
-    const followingMs = job.trigger.next(fireMs);
-    if (followingMs === null || followingMs > nowMs) {
-      // The common case: one fire, on time or nearly. The next fire is scheduled before the run starts,
-      // so the job's own code may pause, modify or remove it.
-      this.setFire(job, followingMs);
-      const graceMs = job.settings.misfireGraceTimeMs;
-      const lateMs = nowMs - dueMs;
-      if (graceMs !== null && lateMs > graceMs) this.reportMissed(job, { count: 1, firstMs: fireMs, firstLateMs: lateMs, coalesced: false });
-      else this.runner.submit(job, fireMs, dueMs, null);
-    } else {
-      const plan = planDueFires(job.trigger, fireMs, dueMs, nowMs, job.settings.misfireGraceTimeMs, job.settings.coalesce);
-      this.setFire(job, plan.nextFireMs);
-      for (const batch of plan.missed) this.reportMissed(job, batch);
-      for (const runMs of plan.runs) this.runner.submit(job, runMs, runMs === fireMs ? dueMs : runMs, null);
-    }
-    if (job.fireMs === null && this.jobs.get(job.id) === job) {
+  /** After a fire pass handled the job: a finished trigger unregisters it (its row is kept, next fire empty). */
+  private afterDue(job: LocalJob, nowMs: number): void {
+    if (job.fireMs === null && this.registry.holds(job)) {
       this.dropJob(job, 'finished');
       if (job.persistent) this.persistence?.save(job, nowMs);
     } else {
       this.persist(job);
     }
-  }
-
-  private reportMissed(job: LocalJob, batch: MissedBatch): void {
-    job.missedCount += batch.count;
-    job.state = RunState.Missed;
-    const payload = {
-      jobId: job.id,
-      name: job.name,
-      scheduledMs: batch.firstMs,
-      lateMs: batch.firstLateMs,
-      count: batch.count,
-      coalesced: batch.coalesced,
-    };
-    if (!batch.coalesced) this.options.logger.warn(payload, `run of job '${job.name}' missed by ${batch.firstLateMs} ms`);
-    this.events.emit('job_missed', payload);
-  }
-}
-
-function checkTrigger(trigger: unknown): asserts trigger is Trigger {
-  const candidate = trigger as Partial<Trigger> | null | undefined;
-  if (
-    candidate === null ||
-    typeof candidate !== 'object' ||
-    typeof candidate.next !== 'function' ||
-    typeof candidate.describe !== 'function' ||
-    typeof candidate.toSpec !== 'function'
-  ) {
-    throw new InvalidTriggerError('trigger: expected a Trigger (cronTrigger, intervalTrigger, dateTrigger…) with next(), describe() and toSpec().', {
-      details: { field: 'trigger' },
-    });
   }
 }
 
