@@ -17,10 +17,33 @@ import { safeJsonStringify } from './json.js';
 export interface ServerEvent {
   type: string;
   data: unknown;
+  /**
+   * The source's own sequence number, sent as the SSE `id:` so that a reconnecting client can resume
+   * with `Last-Event-ID` (one line of `[A-Za-z0-9_.-]`). Without it the connection numbers its frames
+   * itself (no resume).
+   */
+  id?: string;
+}
+
+/** How a client asked to (re)start its stream. */
+export interface StreamRequest {
+  /** The `Last-Event-ID` the client sent (header or `?lastEventId=`), or null on a first connect. */
+  lastEventId: string | null;
 }
 
 /** Yields events until `signal` aborts (client gone or server closing). */
-export type ServerEventSource = (signal: AbortSignal) => AsyncIterable<ServerEvent>;
+export type ServerEventSource = (signal: AbortSignal, request?: StreamRequest) => AsyncIterable<ServerEvent>;
+
+/**
+ * `?types=` entries: an exact type (`run.state`) or a prefix ending in `.*` (`queue.*`). Returns a
+ * predicate; an empty list lets everything through.
+ */
+export function eventTypeFilter(patterns: readonly string[]): (type: string) => boolean {
+  if (patterns.length === 0) return () => true;
+  const exact = new Set(patterns.filter((p) => !p.endsWith('.*')));
+  const prefixes = patterns.filter((p) => p.endsWith('.*')).map((p) => p.slice(0, -1));
+  return (type) => exact.has(type) || prefixes.some((prefix) => type.startsWith(prefix));
+}
 
 export interface SseOptions {
   /** Default 15000. */
@@ -29,6 +52,10 @@ export interface SseOptions {
   maxBufferedEvents: number;
   /** Default systemClock. */
   clock?: Clock;
+  /** Only events whose type passes are sent (`?types=`); notices (`dropped`) always pass. Default all. */
+  accept?: (type: string) => boolean;
+  /** Passed to the source (resume with Last-Event-ID). Default a first connect. */
+  request?: StreamRequest;
   /** Applied to every frame before it is buffered (secret redaction). Default identity. */
   redact?: (text: string) => string;
   /** Called with the number of events dropped for this slow client, each time some are. */
@@ -101,9 +128,14 @@ export class SseConnection {
 
   private async pump(): Promise<void> {
     try {
-      for await (const event of this.source(this.abort.signal)) {
+      const accept = this.options.accept ?? (() => true);
+      for await (const event of this.source(this.abort.signal, this.options.request ?? { lastEventId: null })) {
         if (this.ended) break;
-        const frame = `event: ${eventName(event.type)}\ndata: ${safeJsonStringify(event.data)}\n\n`;
+        if (event.type !== 'dropped' && !accept(event.type)) continue;
+        // A source-numbered event carries its id (resumable); a numberless notice carries none, so the
+        // client's Last-Event-ID stays on the last real event.
+        const id = event.id !== undefined ? `id: ${event.id.replace(/[^A-Za-z0-9_.-]/g, '_')}\n` : event.type === 'dropped' ? '' : `id: ${this.nextId++}\n`;
+        const frame = `${id}event: ${eventName(event.type)}\ndata: ${safeJsonStringify(event.data)}\n\n`;
         this.enqueue(this.options.redact === undefined ? frame : this.options.redact(frame));
       }
     } catch {
@@ -144,9 +176,9 @@ export class SseConnection {
     if (this.closeAfterFlush && this.buffer.length === 0 && !this.waitingForDrain) this.end();
   }
 
-  /** Writes with an `id:` line; returns false when the socket wants us to wait for 'drain'. */
+  /** Returns false when the socket wants us to wait for 'drain'. */
   private write(frame: string): boolean {
-    const ok = this.response.write(`id: ${this.nextId++}\n${frame}`);
+    const ok = this.response.write(frame);
     if (!ok) this.waitingForDrain = true;
     return ok;
   }

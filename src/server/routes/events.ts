@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SseConnection, type ServerEventSource } from '../sse.js';
+import { eventTypeFilter, SseConnection, type ServerEventSource } from '../sse.js';
 import { defineRoute, type RouteModule } from '../route.js';
 
 export interface EventsRoutesOptions {
@@ -37,16 +37,29 @@ export function eventsRoutes(options: EventsRoutesOptions): EventsRouteModule {
         access: 'viewer',
         summary: 'Live events (Server-Sent Events).',
         description:
-          'Each event has `id`, `event` (its type) and `data` (JSON). A slow client loses the oldest events and gets a `dropped` event with `{ count, total }` first. Comment lines are heartbeats.',
+          'Each event has `id`, `event` (its type) and `data` (JSON). A reconnecting client sends `Last-Event-ID` (or `?lastEventId=`) and gets the events it missed from a bounded in-memory ring; if they are no longer there it gets a `dropped` event first (refetch). `?types=` filters by type. A slow client loses the oldest events and gets a `dropped` event with `{ count, total }` first. Comment lines are heartbeats.',
         tags: ['events'],
+        query: z.object({
+          types: z
+            .string()
+            .max(2_000)
+            .regex(/^[A-Za-z0-9_.:*-]+(,[A-Za-z0-9_.:*-]+)*$/, 'a comma-separated list of event types or prefixes ending in .*')
+            .optional()
+            .describe('Only these event types: exact (`run.state`) or prefixes (`queue.*`), comma-separated. Default every type.'),
+          lastEventId: z.string().max(100).optional().describe('Resume after this event id (for clients that cannot send the `Last-Event-ID` header).'),
+        }),
         response: { contentType: 'text/event-stream', schema: z.string(), description: 'An endless text/event-stream.' },
-        handler: ({ reply, redact }) => {
+        handler: ({ reply, redact, query, request }) => {
+          const header = request.headers['last-event-id'];
+          const lastEventId = (typeof header === 'string' && header !== '' ? header : undefined) ?? query.lastEventId ?? null;
           // The stream outlives the handler: fastify hands the socket over.
           reply.hijack();
           const connection = new SseConnection(reply.raw, options.source, {
             heartbeatMs: options.heartbeatMs ?? 15_000,
             maxBufferedEvents: options.maxBufferedEvents ?? 1_000,
             redact,
+            accept: eventTypeFilter(query.types === undefined ? [] : query.types.split(',')),
+            request: { lastEventId },
             onDropped: (count) => {
               droppedEvents += count;
               options.onDropped?.(count);

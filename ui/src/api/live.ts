@@ -28,6 +28,7 @@ export class LiveStream {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private retryDelayMs = 500;
   private connectedOnce = false;
+  private lastEventId: string | null = null;
   status: LiveStatus = 'connecting';
 
   constructor(private readonly url = '/api/events/stream') {}
@@ -82,12 +83,15 @@ export class LiveStream {
     this.abort = abort;
     this.setStatus('connecting');
     try {
-      const response = await fetch(this.url, { headers: { accept: 'text/event-stream', ...authHeaders() }, signal: abort.signal, cache: 'no-store', credentials: 'omit' });
+      // Resume where we stopped: the server replays what we missed from its ring, or sends `dropped`
+      // (→ RESYNC) when it cannot.
+      const resume: Record<string, string> = this.lastEventId === null ? {} : { 'last-event-id': this.lastEventId };
+      const response = await fetch(this.url, { headers: { accept: 'text/event-stream', ...resume, ...authHeaders() }, signal: abort.signal, cache: 'no-store', credentials: 'omit' });
       if (!response.ok || response.body === null) throw new Error(`HTTP ${response.status}`);
       this.setStatus('live');
       this.retryDelayMs = 500;
-      // Anything may have changed while we were away.
-      if (this.connectedOnce) this.emit(RESYNC);
+      // Anything may have changed while we were away, unless the server can replay it.
+      if (this.connectedOnce && this.lastEventId === null) this.emit(RESYNC);
       this.connectedOnce = true;
       await this.read(response.body);
     } catch {
@@ -131,6 +135,7 @@ export class LiveStream {
       const field = colon === -1 ? line : line.slice(0, colon);
       const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
       if (field === 'event') type = value;
+      else if (field === 'id') this.lastEventId = value;
       else if (field === 'data') dataLines.push(value);
     }
     if (dataLines.length === 0) return;
