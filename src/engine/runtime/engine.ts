@@ -18,7 +18,8 @@ import type { LaunchOptions, RunFinishedEvent, RunLauncher, RunTarget } from '..
 import type { FlowDefinition } from '../flow/define.js';
 import { parseWithSchema } from '../flow/define.js';
 import { DEFAULT_MAX_RECORD_BYTES, encodeRecordable } from '../journal/recordable.js';
-import { createPostgresEngineRepository } from '../store/postgres.js';
+import { createPostgresEngineRepository, type PostgresEngineRepository } from '../store/postgres.js';
+import type { FinishedNotice, PgListener } from '../store/pg-listener.js';
 import type { EngineRepository } from '../store/repository.js';
 import { matchesSubset } from '../store/rows.js';
 import { createSqliteEngineRepository } from '../store/sqlite.js';
@@ -77,6 +78,10 @@ export class Engine implements RunLauncher {
   private readonly registry = new Map<string, AnyDefinition>();
   private readonly worker: RunWorker;
   private readonly maxRecordBytes: number;
+  /** PostgreSQL only: wake-ups and other processes' run-finished notices. */
+  private listener: PgListener | undefined;
+  private listenerStarting: Promise<void> | undefined;
+  private readonly remoteFinished = new Set<(event: RunFinishedEvent) => void>();
 
   constructor(options: EngineOptions) {
     if (options.store === undefined || options.store === null) throw new ConfigError('createEngine: store is required (openSqliteStore or openPostgresStore).', { details: { field: 'store' } });
@@ -135,7 +140,10 @@ export class Engine implements RunLauncher {
   start(): Promise<void>;
   start(target: RunTarget, params: unknown, opts: LaunchOptions): Promise<{ runId: string; created: boolean }>;
   async start(target?: RunTarget, params?: unknown, opts?: LaunchOptions): Promise<void | { runId: string; created: boolean }> {
-    if (target === undefined) return this.worker.start();
+    if (target === undefined) {
+      await this.listen();
+      return this.worker.start();
+    }
     const definition = this.registry.get(target.name);
     if (definition !== undefined && definition.kind !== target.kind)
       throw new ConfigError(`'${target.name}' is a ${definition.kind}, not a ${target.kind}.`, { details: { name: target.name, kind: target.kind } });
@@ -145,6 +153,53 @@ export class Engine implements RunLauncher {
   /** Stops claiming, lets executing runs finish until `deadlineMs` (default 10000), then releases the rest. */
   async stop(options: { deadlineMs?: number } = {}): Promise<void> {
     await this.worker.stop(options.deadlineMs ?? 10_000);
+    await this.closeListener();
+  }
+
+  /**
+   * The LISTEN connection's status on PostgreSQL (undefined on SQLite or before `start()` /
+   * `onRunFinished`): connects so far, wake-up notices received, and the server pid.
+   */
+  get notifications(): Pick<PgListener, 'connects' | 'wakeNotices' | 'backendPid' | 'connected'> | undefined {
+    return this.listener;
+  }
+
+  /** Starts the LISTEN connection once (PostgreSQL): worker wake-ups and remote run-finished notices. */
+  private listen(): Promise<void> {
+    if (this.repo.dialect !== 'postgres') return Promise.resolve();
+    this.listenerStarting ??= (this.repo as PostgresEngineRepository)
+      .listen({ onWake: () => this.worker.nudge(), onRunFinished: (notice) => this.remoteRunFinished(notice) }, this.logger)
+      .then(
+        (listener) => {
+          this.listener = listener;
+        },
+        (error: unknown) => {
+          this.listenerStarting = undefined;
+          throw error;
+        },
+      );
+    return this.listenerStarting;
+  }
+
+  private async closeListener(): Promise<void> {
+    const starting = this.listenerStarting;
+    this.listenerStarting = undefined;
+    if (starting !== undefined) await starting.catch(() => undefined);
+    const listener = this.listener;
+    this.listener = undefined;
+    if (listener !== undefined) await listener.close();
+  }
+
+  private remoteRunFinished(notice: FinishedNotice): void {
+    // This process already reported its own transitions through `events`.
+    if (notice.origin === this.workerId) return;
+    for (const listener of this.remoteFinished) {
+      try {
+        listener({ runId: notice.runId, deploymentId: notice.deploymentId, state: notice.state });
+      } catch (error) {
+        this.logger.warn({ err: error }, 'an onRunFinished listener threw');
+      }
+    }
   }
 
   /** Creates a run (Pending). Parameters are validated now; a bad one throws InvalidParametersError. */
@@ -177,7 +232,7 @@ export class Engine implements RunLauncher {
   async cancel(runId: string): Promise<void> {
     const run = await this.getRun(runId);
     if (isTerminal(run.state)) return;
-    const cancelled = await this.repo.cancelRun(runId, this.clock.now());
+    const cancelled = await this.repo.cancelRun(runId, this.clock.now(), this.workerId);
     for (const id of cancelled) {
       this.worker.cancelLocal(id);
       const record = id === runId ? run : await this.repo.getRun(id);
@@ -204,6 +259,7 @@ export class Engine implements RunLauncher {
   async waitForRun(runId: string, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<RunRecord> {
     const deadline = options.timeoutMs === undefined ? Infinity : this.clock.now() + options.timeoutMs;
     const pollMs = options.pollMs ?? 100;
+    const remoteFinished = this.remoteFinished;
     for (;;) {
       const run = await this.getRun(runId);
       if (isTerminal(run.state)) return run;
@@ -213,9 +269,14 @@ export class Engine implements RunLauncher {
         const off = this.events.on('run_state', (event) => {
           if (event.runId === runId && isTerminal(event.state)) done();
         });
+        const remote = (event: RunFinishedEvent): void => {
+          if (event.runId === runId) done();
+        };
+        remoteFinished.add(remote);
         function done(): void {
           clearTimeout(timer);
           off();
+          remoteFinished.delete(remote);
           resolve();
         }
       });
@@ -256,10 +317,22 @@ export class Engine implements RunLauncher {
     return this.repo.activeRunIds(deploymentId);
   }
 
+  /**
+   * Calls `listener` when a run reaches a terminal state: at once for runs this process finished or
+   * cancelled; on PostgreSQL also for runs finished or cancelled by other processes (a NOTIFY sent
+   * with the commit), as soon as the notice arrives. Other processes' notices sent while the LISTEN
+   * connection was down are not replayed; the deployments leader's poll covers those.
+   */
   onRunFinished(listener: (event: RunFinishedEvent) => void): () => void {
-    return this.events.on('run_state', (event) => {
+    const off = this.events.on('run_state', (event) => {
       if (isTerminal(event.state)) listener({ runId: event.runId, deploymentId: event.deploymentId, state: event.state });
     });
+    this.remoteFinished.add(listener);
+    this.listen().catch((error: unknown) => this.logger.warn({ err: error }, 'could not LISTEN for run-finished notices; other processes\' runs are seen at the next poll'));
+    return () => {
+      off();
+      this.remoteFinished.delete(listener);
+    };
   }
 
   private async createRun(name: string, params: unknown, options: RunOptions, parentRunId: string | null): Promise<{ runId: string; created: boolean }> {

@@ -60,7 +60,6 @@ export class RunWorker {
   private loopDone: Promise<void> = Promise.resolve();
   private poke: () => void = () => undefined;
   private readonly wakeTimers = new Set<TimerHandle>();
-  private unlisten: (() => Promise<void>) | undefined;
 
   constructor(private readonly host: WorkerHost) {}
 
@@ -72,8 +71,6 @@ export class RunWorker {
     if (this.running) return;
     this.running = true;
     this.stopping = false;
-    const repo = this.host.repo as EngineRepository & { listen?: (onWake: () => void) => Promise<() => Promise<void>> };
-    if (typeof repo.listen === 'function') this.unlisten = await repo.listen(() => this.poke());
     this.loopDone = this.loop();
   }
 
@@ -120,8 +117,6 @@ export class RunWorker {
     }
     for (const handle of this.wakeTimers) this.host.clock.clearTimer(handle);
     this.wakeTimers.clear();
-    if (this.unlisten !== undefined) await this.unlisten();
-    this.unlisten = undefined;
     this.running = false;
   }
 

@@ -5,13 +5,18 @@ import { decodeRecorded } from '../journal/recordable.js';
 import type { RunFilter } from '../types.js';
 import type { EngineRepository, NewRun, RunOutcome, StepOutcome, BeginStep, NewRunEvent } from './repository.js';
 import { FINISHED_STEP_SQL, TERMINAL_SQL, mapEvent, mapRun, mapStep } from './rows.js';
+import type { Logger } from '../../core/logger.js';
+import { FINISHED_PREFIX, PgListener, type NotificationHandlers, type PgListenerOptions } from './pg-listener.js';
 
 type Row = Record<string, unknown>;
 
 /** The engine repository on PostgreSQL, plus LISTEN/NOTIFY wake-ups for idle workers. */
 export interface PostgresEngineRepository extends EngineRepository {
-  /** Calls `onWake` whenever any process creates, wakes or hands over a run. Resolves to an unlisten. */
-  listen(onWake: () => void): Promise<() => Promise<void>>;
+  /**
+   * LISTENs for wake-ups (any process created, woke or handed over a run) and run-finished notices,
+   * on a dedicated connection that is re-established when it drops. Resolves once listening.
+   */
+  listen(handlers: NotificationHandlers, logger: Logger, options?: PgListenerOptions): Promise<PgListener>;
 }
 
 /**
@@ -45,21 +50,10 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
 
   return {
     dialect: 'postgres',
-    async listen(onWake) {
-      const client = await pool.connect();
-      // A dropped listener connection must not crash the process: workers fall back to polling.
-      let broken = false;
-      client.on('error', () => {
-        broken = true;
-      });
-      client.on('notification', (message) => {
-        if (message.channel === channel) onWake();
-      });
-      await client.query(`LISTEN ${channel}`);
-      return async () => {
-        if (!broken) await client.query(`UNLISTEN ${channel}`).catch(() => undefined);
-        client.release(broken);
-      };
+    async listen(handlers, logger, options) {
+      const listener = new PgListener(pool, channel, handlers, logger, options);
+      await listener.start();
+      return listener;
     },
 
     async insertRun(run: NewRun) {
@@ -144,11 +138,11 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
       // One statement (one round trip, one commit): the run row, its subscriptions, its timeline.
       const rows = await query(
         `WITH u AS (UPDATE engine_runs SET state = $1, result = $2, error = $3, ended_ms = $4, updated_ms = $4, lease_owner = NULL, lease_until_ms = NULL, wake_ms = NULL
-           WHERE id = $5 AND lease_owner = $6 AND state = 'Running' RETURNING id),
+           WHERE id = $5 AND lease_owner = $6 AND state = 'Running' RETURNING id, deployment_id),
          d AS (DELETE FROM engine_subscriptions WHERE run_id IN (SELECT id FROM u)),
          ev AS (INSERT INTO engine_events (run_id, type, state, message, at_ms) SELECT id, 'state', $1, $7, $4 FROM u)
-         SELECT id FROM u`,
-        [outcome.state, outcome.resultJson, outcome.error === null ? null : JSON.stringify(outcome.error), outcome.nowMs, runId, workerId, outcome.message],
+         SELECT id, pg_notify($8, $9 || json_build_object('r', id, 'd', deployment_id, 's', $1::text, 'o', $6::text)::text) FROM u`,
+        [outcome.state, outcome.resultJson, outcome.error === null ? null : JSON.stringify(outcome.error), outcome.nowMs, runId, workerId, outcome.message, channel, FINISHED_PREFIX],
       );
       return rows.length === 1;
     },
@@ -177,7 +171,7 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
       ]);
       await notify();
     },
-    async cancelRun(runId, nowMs) {
+    async cancelRun(runId, nowMs, origin) {
       return inTransaction(async (client) => {
         const { rows } = await client.query<{ id: string }>(
           `WITH RECURSIVE tree AS (SELECT id FROM engine_runs WHERE id = $1
@@ -190,6 +184,11 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
         if (ids.length > 0) {
           await client.query('DELETE FROM engine_subscriptions WHERE run_id = ANY($1)', [ids]);
           await client.query(`UPDATE engine_steps SET state = 'Cancelled', ended_ms = $1 WHERE run_id = ANY($2) AND state NOT IN ${FINISHED_STEP_SQL}`, [nowMs, ids]);
+          // Delivered at commit: other processes' onRunFinished (buffered overlap policies) see the cancel at once.
+          await client.query(
+            `SELECT pg_notify($1, $2 || json_build_object('r', id, 'd', deployment_id, 's', 'Cancelled', 'o', $3::text)::text) FROM engine_runs WHERE id = ANY($4)`,
+            [channel, FINISHED_PREFIX, origin ?? '', ids],
+          );
         }
         return ids;
       });

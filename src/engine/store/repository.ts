@@ -38,8 +38,11 @@ export interface EngineRepository {
   handOffRun(runId: string, workerId: string, queue: string, nowMs: number): Promise<boolean>;
   /** Gives a held run back without finishing it (clean shutdown): another worker resumes it at once. */
   releaseRun(runId: string, workerId: string, nowMs: number): Promise<void>;
-  /** Cancels the run and its non-terminal descendants; returns the ids that moved to Cancelled. */
-  cancelRun(runId: string, nowMs: number): Promise<string[]>;
+  /**
+   * Cancels the run and its non-terminal descendants; returns the ids that moved to Cancelled.
+   * `origin` (the cancelling engine's workerId) goes with the run-finished notice on PostgreSQL.
+   */
+  cancelRun(runId: string, nowMs: number, origin?: string): Promise<string[]>;
   /** Failed/TimedOut/Cancelled/Crashed → Pending, keeping only Completed steps. */
   resetForRetry(runId: string, nowMs: number): Promise<boolean>;
   /** Adds one wake-up to the run (and makes it runnable now if Waiting). */
