@@ -67,11 +67,12 @@ export class RunWorker {
     return this.running;
   }
 
-  async start(): Promise<void> {
-    if (this.running) return;
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
     this.running = true;
     this.stopping = false;
     this.loopDone = this.loop();
+    return Promise.resolve();
   }
 
   /** Wakes the claim loop now (a run was created or woken in this process). */
