@@ -41,6 +41,9 @@ export async function executeFlow(execution: RunExecution, definition: FlowDefin
   const running = new Map<string, Promise<void>>();
   const parked = new Map<string, string>();
   const dirty = new Set(definition.order.filter((name) => !finished.has(name)));
+  /** Tasks whose retry is recorded for later, by wake time. */
+  const deferred = new Map<string, number>();
+  const retryTimers = new Set<ReturnType<typeof execution.clock.setTimer>>();
   let interrupted = false;
   let wake: () => void = () => undefined;
 
@@ -49,10 +52,25 @@ export async function executeFlow(execution: RunExecution, definition: FlowDefin
     for (const next of definition.downstream.get(name) ?? []) if (!finished.has(next)) dirty.add(next);
   };
 
+  // While other tasks keep this run busy, a due retry runs here; once nothing else is running, the
+  // run is parked until the earliest retry instead (see the end of the loop).
+  const defer = (name: string, wakeMs: number): void => {
+    deferred.set(name, wakeMs);
+    const handle = execution.clock.setTimer(() => {
+      retryTimers.delete(handle);
+      if (deferred.delete(name)) {
+        dirty.add(name);
+        wake();
+      }
+    }, Math.max(0, wakeMs - execution.clock.now()));
+    retryTimers.add(handle);
+  };
+
   const start = (name: string, task: TaskDefinition): void => {
     const promise = runTask(execution, definition, task, name, upstreamOf(task, finished), flowSlots, tagSlots).then(
       (result) => {
         if (result === 'interrupted') interrupted = true;
+        else if ('wakeMs' in result) defer(name, result.wakeMs);
         else settle(name, result);
       },
       (error: unknown) => {
@@ -101,9 +119,11 @@ export async function executeFlow(execution: RunExecution, definition: FlowDefin
     if (running.size > 0 && (dirty.size === 0 || stopping)) await new Promise<void>((resolve) => (wake = resolve));
   }
 
+  for (const handle of retryTimers) execution.clock.clearTimer(handle);
   if (interrupted || execution.signal.aborted) return { type: 'interrupted' };
   const [firstParked] = parked.values();
   if (firstParked !== undefined) return { type: 'handoff', queue: firstParked };
+  if (deferred.size > 0) return { type: 'suspended', wakeMs: Math.min(...deferred.values()) };
   return finalOutcome(definition, finished);
 }
 
@@ -152,7 +172,7 @@ async function runTask(
   upstream: Record<string, unknown>,
   flowSlots: Semaphore,
   tagSlots: ReadonlyMap<string, Semaphore>,
-): Promise<Finished | 'interrupted'> {
+): Promise<Finished | 'interrupted' | { wakeMs: number }> {
   if (task.map === undefined) return toFinished(await runOne(execution, definition, task, name, name, upstream, null, flowSlots, tagSlots));
   const { repo, run, clock } = execution;
   const parent = await repo.beginStep({ runId: run.id, key: name, kind: StepKind.Task, inputJson: null, inputHash: null, queue: task.queue ?? null, state: RunState.Running, nowMs: clock.now() });
@@ -173,6 +193,9 @@ async function runTask(
     items.map((item: unknown, index) => runOne(execution, definition, task, name, `${name}[${index}]`, { ...upstream, [task.map as string]: item }, index, flowSlots, tagSlots)),
   );
   if (results.some((result) => result.ok === 'interrupted')) return 'interrupted';
+  // Items that finished are journaled; the mapped task resumes with the deferred ones.
+  const wakes = results.flatMap((result) => (result.ok === 'deferred' ? [result.wakeMs] : []));
+  if (wakes.length > 0) return { wakeMs: Math.min(...wakes) };
   const failedIndex = results.findIndex((result) => result.ok === false);
   if (failedIndex >= 0) {
     const failed = results[failedIndex] as { ok: false; error: Error };
@@ -188,8 +211,9 @@ async function runTask(
   return { outcome: 'success', output: outputs, error: null };
 }
 
-function toFinished(result: StepResult<unknown>): Finished | 'interrupted' {
+function toFinished(result: StepResult<unknown>): Finished | 'interrupted' | { wakeMs: number } {
   if (result.ok === 'interrupted') return 'interrupted';
+  if (result.ok === 'deferred') return { wakeMs: result.wakeMs };
   if (result.ok) return { outcome: 'success', output: result.output, error: null };
   return { outcome: 'failed', output: undefined, error: recordError(result.error) };
 }

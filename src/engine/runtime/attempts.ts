@@ -38,23 +38,6 @@ export function retryDelayMs(policy: RetryPolicy, retry: number, random: () => n
   return delay + (policy.jitterMs !== undefined && policy.jitterMs > 0 ? Math.floor(random() * policy.jitterMs) : 0);
 }
 
-/** Waits `delayMs` on the injected clock; rejects with AbortedError if `signal` fires first. */
-export function sleepOn(clock: Clock, delayMs: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(new AbortedError('Stopped while waiting to retry.'));
-  if (delayMs <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clock.clearTimer(handle);
-      reject(new AbortedError('Stopped while waiting to retry.'));
-    };
-    const handle = clock.setTimer(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, delayMs);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * Runs one attempt with an optional timeout: past `timeoutMs` the attempt's own AbortSignal fires
  * (so cooperative code stops) and the attempt rejects with TimeoutError.

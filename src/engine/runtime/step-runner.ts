@@ -3,7 +3,7 @@ import { RunState } from '../../core/states.js';
 import { encodeRecordable, hashInput, recordError } from '../journal/recordable.js';
 import { reviveError } from '../journal/revive-error.js';
 import type { StepKind, StepRecord } from '../types.js';
-import { retryDelayMs, runAttempt, sleepOn, type RetryPolicy } from './attempts.js';
+import { retryDelayMs, runAttempt, type RetryPolicy } from './attempts.js';
 import type { RunExecution } from './execution.js';
 
 export interface StepSpec<T> {
@@ -28,7 +28,9 @@ export interface StepSpec<T> {
 export type StepResult<T> =
   | { ok: true; output: T; replayed: boolean }
   | { ok: false; error: Error; state: RunState; replayed: boolean }
-  | { ok: 'interrupted' };
+  | { ok: 'interrupted' }
+  /** A failed attempt will be retried at `wakeMs`; the journal holds that (step Retrying, wake_ms). */
+  | { ok: 'deferred'; wakeMs: number };
 
 /** Finished journal states: a step in one of these is replayed, never executed again. */
 export const FINISHED_STEP_STATES: ReadonlySet<RunState> = new Set<RunState>([
@@ -57,6 +59,8 @@ export async function runStep<T>(execution: RunExecution, spec: StepSpec<T>): Pr
   // One write both creates the step and tells us whether the journal already finished it.
   let row = await repo.beginStep({ ...base, state: RunState.Running, nowMs: clock.now() });
   if (FINISHED_STEP_STATES.has(row.state)) return replayStep<T>(row);
+  // A retry recorded for later (the run was woken early, or resumed elsewhere): not due yet.
+  if (row.state === RunState.Retrying && row.wakeMs !== null && row.wakeMs > clock.now()) return { ok: 'deferred', wakeMs: row.wakeMs };
 
   if (spec.cached !== undefined) {
     const hit = await spec.cached();
@@ -95,15 +99,15 @@ export async function runStep<T>(execution: RunExecution, spec: StepSpec<T>): Pr
       return { ok: false, error: failure instanceof Error ? failure : new Error(String(failure)), state, replayed: false };
     }
     const delayMs = retryDelayMs(spec.retries ?? { count: 0 }, attempt);
-    await repo.markStep(run.id, spec.key, RunState.Retrying, { error: recordError(failure) });
+    // A retry with a delay is durable (like a durable sleep): the wake time is in the journal and the
+    // caller parks the run, so no worker holds it while it waits and any worker resumes it when due.
+    const wakeMs = delayMs > 0 ? clock.now() + delayMs : null;
+    await repo.markStep(run.id, spec.key, RunState.Retrying, { error: recordError(failure), wakeMs });
     execution.emitStep(spec.key, spec.kind, RunState.Retrying, attempt);
     execution.stepLogger(spec.key).warn(`attempt ${attempt} of ${maxAttempts} failed; retrying in ${delayMs} ms`, { error: recordError(failure) });
     await safely(execution, spec.key, 'onRetry', () => spec.onRetry?.(failure, delayMs, attempt));
-    try {
-      await sleepOn(clock, delayMs, execution.signal);
-    } catch {
-      return { ok: 'interrupted' };
-    }
+    if (wakeMs !== null) return { ok: 'deferred', wakeMs };
+    if (execution.signal.aborted) return { ok: 'interrupted' };
     row = await repo.beginStep({ ...base, state: RunState.Running, nowMs: clock.now() });
     if (FINISHED_STEP_STATES.has(row.state)) return replayStep<T>(row);
   }

@@ -230,10 +230,11 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
         `INSERT INTO engine_steps (run_id, step_key, kind, state, attempt, input_hash, input, queue, wake_ms, started_ms)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (run_id, step_key) DO UPDATE SET state = excluded.state, attempt = engine_steps.attempt + $5,
-           started_ms = COALESCE(engine_steps.started_ms, excluded.started_ms)
+           started_ms = COALESCE(engine_steps.started_ms, excluded.started_ms), wake_ms = excluded.wake_ms
          WHERE engine_steps.state NOT IN ${FINISHED_STEP_SQL}
+           AND (engine_steps.state <> 'Retrying' OR engine_steps.wake_ms IS NULL OR engine_steps.wake_ms <= $11)
          RETURNING *`,
-        [step.runId, step.key, step.kind, step.state, running, step.inputHash, step.inputJson, step.queue, step.wakeMs ?? null, running === 1 ? step.nowMs : null],
+        [step.runId, step.key, step.kind, step.state, running, step.inputHash, step.inputJson, step.queue, step.wakeMs ?? null, running === 1 ? step.nowMs : null, step.nowMs],
       );
       if (rows[0] !== undefined) return mapStep(rows[0]);
       const existing = await query('SELECT * FROM engine_steps WHERE run_id = $1 AND step_key = $2', [step.runId, step.key]);

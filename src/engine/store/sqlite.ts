@@ -265,10 +265,11 @@ const finish = db.transaction((runId: string, workerId: string, outcome: RunOutc
         `INSERT INTO engine_steps (run_id, step_key, kind, state, attempt, input_hash, input, queue, wake_ms, started_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, step_key) DO UPDATE SET state = excluded.state, attempt = engine_steps.attempt + ?,
-           started_ms = COALESCE(engine_steps.started_ms, excluded.started_ms)
+           started_ms = COALESCE(engine_steps.started_ms, excluded.started_ms), wake_ms = excluded.wake_ms
          WHERE engine_steps.state NOT IN ${FINISHED_STEP_SQL}
+           AND (engine_steps.state <> 'Retrying' OR engine_steps.wake_ms IS NULL OR engine_steps.wake_ms <= ?)
          RETURNING *`,
-      ).get(step.runId, step.key, step.kind, step.state, running, step.inputHash, step.inputJson, step.queue, step.wakeMs ?? null, running === 1 ? step.nowMs : null, running) as
+      ).get(step.runId, step.key, step.kind, step.state, running, step.inputHash, step.inputJson, step.queue, step.wakeMs ?? null, running === 1 ? step.nowMs : null, running, step.nowMs) as
         | Row
         | undefined;
       if (row !== undefined) return mapStep(row);

@@ -143,6 +143,7 @@ export async function executeWorkflow(execution: RunExecution, definition: Workf
           run: (attempt, signal) => fn({ attempt, signal, log: execution.stepLogger(key) }),
         });
         if (result.ok === 'interrupted') return HALT;
+        if (result.ok === 'deferred') return waitUntil(result.wakeMs);
         return result.ok ? { value: result.output } : { thrown: result.error };
       });
     },
@@ -254,6 +255,7 @@ function replayed<T>(row: StepRecord): OpResult<T> {
   const result = replayStep<T>(row);
   if (result.ok === true) return { value: result.output };
   if (result.ok === false) return { thrown: result.error };
+  // 'interrupted' / 'deferred' never come from replaying a finished row.
   return HALT;
 }
 
