@@ -229,12 +229,21 @@ async function runOne(
   flowSlots: Semaphore,
   tagSlots: ReadonlyMap<string, Semaphore>,
 ): Promise<StepResult<unknown>> {
-  const releases: Array<() => void> = [];
+  const releases: Array<() => void | Promise<void>> = [];
   try {
-    // Tags in a fixed order, then the flow slot: one acquisition order everywhere, so no deadlock.
+    // Tags in a fixed order, then the flow slot: one acquisition order everywhere (every run, every
+    // worker), so no deadlock. Per tag: this run's semaphore first (tasks of one run queue in
+    // memory), then the store slot that makes the limit global across runs and workers.
     for (const tag of [...(task.tags ?? [])].sort()) {
       const slots = tagSlots.get(tag);
-      if (slots !== undefined) releases.push(await slots.acquire());
+      if (slots === undefined) continue;
+      releases.push(await slots.acquire());
+      try {
+        releases.push(await execution.acquireTagSlot(tag, definition.tagConcurrency[tag] as number, key));
+      } catch (error) {
+        if (execution.signal.aborted) return { ok: 'interrupted' };
+        throw error;
+      }
     }
     releases.push(await flowSlots.acquire());
     if (execution.signal.aborted) return { ok: 'interrupted' };
@@ -275,7 +284,8 @@ async function runOne(
             },
     });
   } finally {
-    for (const release of releases.reverse()) release();
+    // A slot that cannot be freed (store down) frees itself when the run's lease expires.
+    for (const release of releases.reverse()) await Promise.resolve(release()).catch((error: unknown) => execution.logger.warn({ err: error, key }, 'could not free a tag slot'));
   }
 }
 

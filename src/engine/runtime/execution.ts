@@ -25,6 +25,11 @@ export interface RunExecution {
   stepLogger(stepKey: string): StepLogger;
   /** Waits until every log line written so far is stored. */
   flushLogs(): Promise<void>;
+  /**
+   * Waits for a slot of `tag` (global across runs and workers, see TagSlots); resolves with its
+   * release. Rejects with AbortedError when the run's signal fires.
+   */
+  acquireTagSlot(tag: string, limit: number, stepKey: string): Promise<() => Promise<void>>;
   /** Creates a child run (idempotent per key); returns its id. */
   startChild(name: string, params: unknown, idempotencyKey: string): Promise<string>;
 }

@@ -11,6 +11,7 @@ import type { LogLevel, RunRecord, StepKind, StepLogger } from '../types.js';
 import { executeWorkflow } from '../workflow/executor.js';
 import type { WorkflowDefinition } from '../workflow/define.js';
 import type { ExecutionOutcome, RunExecution } from './execution.js';
+import { TagSlots } from './tag-slots.js';
 
 type Definition = FlowDefinition | WorkflowDefinition;
 
@@ -60,8 +61,11 @@ export class RunWorker {
   private loopDone: Promise<void> = Promise.resolve();
   private poke: () => void = () => undefined;
   private readonly wakeTimers = new Set<TimerHandle>();
+  private readonly tagSlots: TagSlots;
 
-  constructor(private readonly host: WorkerHost) {}
+  constructor(private readonly host: WorkerHost) {
+    this.tagSlots = new TagSlots(host.repo, host.clock, host.workerId, host.leaseMs, Math.min(host.pollIntervalMs, 1_000));
+  }
 
   get isRunning(): boolean {
     return this.running;
@@ -196,6 +200,7 @@ export class RunWorker {
         await Promise.all([...pendingLogs]);
       },
       startChild: (name, params, key) => host.startChild(run, name, params, key),
+      acquireTagSlot: (tag, limit, stepKey) => this.tagSlots.acquire(tag, limit, run.id, stepKey, entry.controller.signal),
     };
 
     let outcome: ExecutionOutcome;

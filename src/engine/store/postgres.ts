@@ -128,11 +128,13 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
       }));
     },
     async heartbeat(runId, workerId, leaseUntilMs, nowMs) {
-      const result = await pool.query(
-        `UPDATE engine_runs SET lease_until_ms = $1, updated_ms = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'Running'`,
+      const rows = await query(
+        `WITH u AS (UPDATE engine_runs SET lease_until_ms = $1, updated_ms = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'Running' RETURNING id),
+         s AS (UPDATE engine_tag_slots SET lease_until_ms = $1 WHERE run_id IN (SELECT id FROM u) AND owner = $4)
+         SELECT id FROM u`,
         [leaseUntilMs, nowMs, runId, workerId],
       );
-      return result.rowCount === 1;
+      return rows.length === 1;
     },
     async finishRun(runId, workerId, outcome: RunOutcome) {
       // One statement (one round trip, one commit): the run row, its subscriptions, its timeline.
@@ -140,6 +142,7 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
         `WITH u AS (UPDATE engine_runs SET state = $1, result = $2, error = $3, ended_ms = $4, updated_ms = $4, lease_owner = NULL, lease_until_ms = NULL, wake_ms = NULL
            WHERE id = $5 AND lease_owner = $6 AND state = 'Running' RETURNING id, deployment_id),
          d AS (DELETE FROM engine_subscriptions WHERE run_id IN (SELECT id FROM u)),
+         t AS (DELETE FROM engine_tag_slots WHERE run_id IN (SELECT id FROM u)),
          ev AS (INSERT INTO engine_events (run_id, type, state, message, at_ms) SELECT id, 'state', $1, $7, $4 FROM u)
          SELECT id, pg_notify($8, $9 || json_build_object('r', id, 'd', deployment_id, 's', $1::text, 'o', $6::text)::text) FROM u`,
         [outcome.state, outcome.resultJson, outcome.error === null ? null : JSON.stringify(outcome.error), outcome.nowMs, runId, workerId, outcome.message, channel, FINISHED_PREFIX],
@@ -164,11 +167,11 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
       return result.rowCount === 1;
     },
     async releaseRun(runId, workerId, nowMs) {
-      await pool.query(`UPDATE engine_runs SET lease_owner = NULL, lease_until_ms = 0, updated_ms = $1 WHERE id = $2 AND lease_owner = $3 AND state = 'Running'`, [
-        nowMs,
-        runId,
-        workerId,
-      ]);
+      await pool.query(
+        `WITH u AS (UPDATE engine_runs SET lease_owner = NULL, lease_until_ms = 0, updated_ms = $1 WHERE id = $2 AND lease_owner = $3 AND state = 'Running' RETURNING id)
+         DELETE FROM engine_tag_slots WHERE run_id IN (SELECT id FROM u) AND owner = $3`,
+        [nowMs, runId, workerId],
+      );
       await notify();
     },
     async cancelRun(runId, nowMs, origin) {
@@ -331,6 +334,26 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
         if (taken.rowCount === 1) return { payload };
       }
       return undefined;
+    },
+
+    async acquireTagSlot(request) {
+      // Two workers racing for one free slot: the loser's insert meets the winner's row, whose lease
+      // is valid, so its DO UPDATE does nothing and it returns no row — it simply tries again later.
+      const rows = await query(
+        `INSERT INTO engine_tag_slots (tag, slot, run_id, step_key, owner, lease_until_ms)
+         SELECT $1, s, $3, $4, $5, $6 FROM generate_series(0, $2::int - 1) s
+         WHERE NOT EXISTS (SELECT 1 FROM engine_tag_slots t WHERE t.tag = $1 AND t.slot = s AND t.lease_until_ms >= $7)
+         ORDER BY s LIMIT 1
+         ON CONFLICT (tag, slot) DO UPDATE SET run_id = excluded.run_id, step_key = excluded.step_key, owner = excluded.owner,
+           lease_until_ms = excluded.lease_until_ms
+         WHERE engine_tag_slots.lease_until_ms < $7
+         RETURNING slot`,
+        [request.tag, request.limit, request.runId, request.stepKey, request.owner, request.leaseUntilMs, request.nowMs],
+      );
+      return rows.length === 1;
+    },
+    async releaseTagSlot(tag, runId, stepKey) {
+      await pool.query('DELETE FROM engine_tag_slots WHERE tag = $1 AND run_id = $2 AND step_key = $3', [tag, runId, stepKey]);
     },
 
     async getCache(cacheKey, nowMs) {

@@ -25,7 +25,7 @@ export interface EngineRepository {
    * each run's timeline in the same transaction.
    */
   claimRuns(request: ClaimRequest): Promise<ClaimedRun[]>;
-  /** Extends the lease; false when the worker no longer holds a Running run (cancelled, reclaimed). */
+  /** Extends the lease (and of the run's tag slots); false when the worker no longer holds a Running run (cancelled, reclaimed). */
   heartbeat(runId: string, workerId: string, leaseUntilMs: number, nowMs: number): Promise<boolean>;
   /** Records the terminal state (and its timeline entry, in the same transaction). */
   finishRun(runId: string, workerId: string, outcome: RunOutcome): Promise<boolean>;
@@ -77,8 +77,26 @@ export interface EngineRepository {
    */
   consumeInbox(runId: string, kind: 'event' | 'signal', name: string, stepKey: string, accept: (payload: unknown) => boolean): Promise<{ payload: unknown } | undefined>;
 
+  /**
+   * Takes a free slot of `tag` below `limit` (free: no row, or its lease expired) for one task of a
+   * run; false when all are taken. The slot's lease is renewed by `heartbeat` of the run.
+   */
+  acquireTagSlot(request: TagSlotRequest): Promise<boolean>;
+  /** Frees the slot a task holds (no-op if it holds none). `finishRun` and `releaseRun` free a run's slots too. */
+  releaseTagSlot(tag: string, runId: string, stepKey: string): Promise<void>;
+
   getCache(cacheKey: string, nowMs: number): Promise<{ outputJson: string | null } | undefined>;
   putCache(cacheKey: string, outputJson: string | null, nowMs: number, expiresMs: number | null): Promise<void>;
+}
+
+export interface TagSlotRequest {
+  tag: string;
+  limit: number;
+  runId: string;
+  stepKey: string;
+  owner: string;
+  leaseUntilMs: number;
+  nowMs: number;
 }
 
 export interface NewRun {

@@ -3,7 +3,7 @@ import type { SqliteStore } from '../../store/store.js';
 import type { RunState } from '../../core/states.js';
 import { decodeRecorded } from '../journal/recordable.js';
 import type { RunFilter, RunRecord, StepRecord } from '../types.js';
-import type { BeginStep, ClaimRequest, ClaimedRun, EngineRepository, NewRun, NewRunEvent, RunOutcome, StepOutcome } from './repository.js';
+import type { BeginStep, ClaimRequest, ClaimedRun, EngineRepository, NewRun, NewRunEvent, RunOutcome, StepOutcome, TagSlotRequest } from './repository.js';
 
 /** The repository with synchronous methods: what better-sqlite3 naturally gives. */
 type SyncRepository = {
@@ -162,9 +162,31 @@ const finish = db.transaction((runId: string, workerId: string, outcome: RunOutc
         .changes === 1;
     if (changed) {
       sql('DELETE FROM engine_subscriptions WHERE run_id = ?').run(runId);
+      sql('DELETE FROM engine_tag_slots WHERE run_id = ?').run(runId);
       sql(`INSERT INTO engine_events (run_id, type, state, message, at_ms) VALUES (?, 'state', ?, ?, ?)`).run(runId, outcome.state, outcome.message, outcome.nowMs);
     }
     return changed;
+  });
+
+  const acquireSlot = db.transaction((request: TagSlotRequest): boolean => {
+    const taken = new Set(
+      (sql('SELECT slot FROM engine_tag_slots WHERE tag = ? AND slot < ? AND lease_until_ms >= ?').all(request.tag, request.limit, request.nowMs) as Row[]).map((row) =>
+        Number(row.slot),
+      ),
+    );
+    for (let slot = 0; slot < request.limit; slot += 1) {
+      if (taken.has(slot)) continue;
+      sql('INSERT OR REPLACE INTO engine_tag_slots (tag, slot, run_id, step_key, owner, lease_until_ms) VALUES (?, ?, ?, ?, ?, ?)').run(
+        request.tag,
+        slot,
+        request.runId,
+        request.stepKey,
+        request.owner,
+        request.leaseUntilMs,
+      );
+      return true;
+    }
+    return false;
   });
 
   const resetForRetry = db.transaction((runId: string, nowMs: number): boolean => {
@@ -223,9 +245,13 @@ const finish = db.transaction((runId: string, workerId: string, outcome: RunOutc
         (row) => String(row.id),
       ),
     claimRuns: (request) => claim.immediate(request),
-    heartbeat: (runId, workerId, leaseUntilMs, nowMs) =>
-      sql(`UPDATE engine_runs SET lease_until_ms = ?, updated_ms = ? WHERE id = ? AND lease_owner = ? AND state = 'Running'`).run(leaseUntilMs, nowMs, runId, workerId)
-        .changes === 1,
+    heartbeat: (runId, workerId, leaseUntilMs, nowMs) => {
+      const held =
+        sql(`UPDATE engine_runs SET lease_until_ms = ?, updated_ms = ? WHERE id = ? AND lease_owner = ? AND state = 'Running'`).run(leaseUntilMs, nowMs, runId, workerId)
+          .changes === 1;
+      if (held) sql('UPDATE engine_tag_slots SET lease_until_ms = ? WHERE run_id = ? AND owner = ?').run(leaseUntilMs, runId, workerId);
+      return held;
+    },
     finishRun: (runId, workerId, outcome: RunOutcome) => finish.immediate(runId, workerId, outcome),
     suspendRun: (runId, workerId, wakeMs, wakeupsAtClaim, nowMs) =>
       sql(
@@ -243,6 +269,11 @@ const finish = db.transaction((runId: string, workerId: string, outcome: RunOutc
         runId,
         workerId,
       );
+      sql('DELETE FROM engine_tag_slots WHERE run_id = ? AND owner = ?').run(runId, workerId);
+    },
+    acquireTagSlot: (request) => acquireSlot.immediate(request),
+    releaseTagSlot: (tag, runId, stepKey) => {
+      sql('DELETE FROM engine_tag_slots WHERE tag = ? AND run_id = ? AND step_key = ?').run(tag, runId, stepKey);
     },
     cancelRun: (runId, nowMs) => cancel.immediate(runId, nowMs),
     resetForRetry: (runId, nowMs) => resetForRetry.immediate(runId, nowMs),

@@ -5,6 +5,7 @@ import { migration as brokerLedger } from './003_broker_ledger.js';
 import { migration as engine } from './004_engine.js';
 import { migration as deployments } from './005_deployments.js';
 import { migration as runListing } from './006_run_listing.js';
+import { migration as engineTagSlots } from './007_engine_tag_slots.js';
 
 /** Every migration, in order. Add a lane's migration here with the next free version number. */
-export const MIGRATIONS: readonly Migration[] = [localSchedules, queue, brokerLedger, engine, deployments, runListing];
+export const MIGRATIONS: readonly Migration[] = [localSchedules, queue, brokerLedger, engine, deployments, runListing, engineTagSlots];
