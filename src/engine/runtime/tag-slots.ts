@@ -47,17 +47,16 @@ export class TagSlots {
       let waiters = this.waiters.get(tag);
       if (waiters === undefined) this.waiters.set(tag, (waiters = new Set()));
       const set = waiters;
-      let handle: TimerHandle | undefined;
       const done = (): void => {
-        if (handle !== undefined) this.clock.clearTimer(handle);
+        this.clock.clearTimer(handle);
         set.delete(done);
         if (set.size === 0) this.waiters.delete(tag);
         signal.removeEventListener('abort', done);
         resolve();
       };
+      const handle: TimerHandle = this.clock.setTimer(done, delayMs);
       set.add(done);
       signal.addEventListener('abort', done, { once: true });
-      handle = this.clock.setTimer(done, delayMs);
     });
   }
 }
