@@ -208,6 +208,13 @@ export function createMetrics(options: MetricsOptions = {}): KairosMetrics {
     });
     registered.push('kairos_scheduler_leader');
     leader.set(0);
+    // Counters over closed label sets start at 0, so a panel or an `increase(...) > 0` rule reads "none
+    // yet" instead of "no data" (Prometheus' own advice: initialise the series you know of).
+    for (const lane of LANES) {
+      misfires.inc({ lane }, 0);
+      retries.inc({ lane }, 0);
+      if (lane !== 'local') misfits.inc({ suggested_lane: lane }, 0);
+    }
     // The queue gauges and the error counter are filled by one pass over the sources per scrape: prom-client runs the
     // collect callbacks of a scrape concurrently, so they share the pass in flight.
     let refreshInFlight: Promise<void> | null = null;
@@ -259,12 +266,15 @@ export function createMetrics(options: MetricsOptions = {}): KairosMetrics {
       oldestWaiting.reset();
       for (const { source, stats: all } of results) {
         for (const stats of all) {
+          // A queue seen here has a dead-letter counter from then on (0 until one happens), so that
+          // `increase()` over the first dead letter is not lost to a series that appears at 1.
+          deadLetters.inc({ provider: source.provider, queue: stats.queue }, 0);
           for (const state of QUEUE_STATES) {
             queueDepth.set({ provider: source.provider, queue: stats.queue, state }, stats[state]);
           }
-          if (stats.oldestWaitingAgeMs !== null) {
-            oldestWaiting.set({ provider: source.provider, queue: stats.queue }, stats.oldestWaitingAgeMs / 1_000);
-          }
+          // Nothing waiting reads as age 0; a provider that cannot tell (null with jobs waiting) has no series.
+          const oldestMs = stats.oldestWaitingAgeMs ?? (stats.waiting === 0 ? 0 : null);
+          if (oldestMs !== null) oldestWaiting.set({ provider: source.provider, queue: stats.queue }, oldestMs / 1_000);
         }
       }
     };
@@ -324,6 +334,7 @@ export function createMetrics(options: MetricsOptions = {}): KairosMetrics {
           throw new InvalidParametersError('stats: expected a function returning QueueStats[].', { details: { field: 'stats' } });
         }
         sources.add(source);
+        statsErrors.inc({ provider: source.provider }, 0);
         return () => {
           sources.delete(source);
         };

@@ -20,7 +20,8 @@ interface Exit {
 /** Runs `kairos dev` from source; `onOutput` may act on what it prints (send a signal…). */
 function runDev(args: string[], onOutput?: (stdout: string, child: ReturnType<typeof spawn>) => void): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/cli.ts', 'dev', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // --port 0: the default 4000 may be taken (another kairos dev, a parallel test file).
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/cli.ts', 'dev', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
@@ -45,17 +46,17 @@ describe('kairos dev', () => {
     const result = await runDev(['--fast', '--duration', '2', '--status-every', '1', '--db', db]);
     assert.equal(result.code, 0, result.stderr);
     // Listed soonest first: where the 2 s cron cleanup falls depends on the clock.
-    assert.match(result.stdout, /\[local\] started 5 jobs: .*heartbeat \(every 100ms\), .*health-check \(every 300ms\)/);
+    assert.match(result.stdout, /\[local\] started 6 jobs: .*heartbeat \(every 100ms\), .*health-check \(every 300ms\)/);
     const heartbeats = result.stdout.split('\n').filter((line) => line.includes('[local] heartbeat ✓'));
     assert.ok(heartbeats.length >= 10, `heartbeat every 100 ms for 2 s, saw ${heartbeats.length}`);
     assert.match(result.stdout, /\[local\] health-check ✓ .*"status":"ok"/);
-    assert.match(result.stdout, /\[status\] local: 5 jobs · next .* · runs \d+ · missed 0 · misfits 0/);
+    assert.match(result.stdout, /\[status\] local: 6 jobs · next .* · runs \d+ · missed 0 · misfits 0/);
     assert.match(result.stdout, /\[local\] stopped/);
 
     const store = openSqliteStore({ path: db });
     const rows = await createLocalJobRepository(store).loadAll();
     await store.close();
-    assert.deepEqual(rows.map((r) => r.id).sort(), ['cache-cleanup', 'cache-warming', 'health-check', 'heartbeat', 'metrics']);
+    assert.deepEqual(rows.map((r) => r.id).sort(), ['cache-cleanup', 'cache-warming', 'health-check', 'heartbeat', 'metrics', 'security-scan']);
     assert.ok((rows.find((r) => r.id === 'heartbeat')?.runCount ?? 0) >= 10, 'the dev store keeps the schedules and counters');
   });
 

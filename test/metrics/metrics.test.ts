@@ -102,6 +102,31 @@ describe('createMetrics', () => {
     }
   });
 
+  it('starts the counters of known label sets at 0 and reads an empty queue as oldest age 0', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    try {
+      metrics.addQueueStatsSource({
+        provider: 'sqlite',
+        stats: () => [
+          { queue: 'empty', waiting: 0, active: 1, delayed: 0, dead: 0, oldestWaitingAgeMs: null },
+          { queue: 'opaque', waiting: 3, active: 0, delayed: 0, dead: 0, oldestWaitingAgeMs: null },
+        ],
+      });
+      const text = await metrics.render();
+      for (const lane of ['local', 'queue', 'flow', 'workflow']) {
+        assert.equal(sample(text, `kairos_misfires_total{lane="${lane}"}`), 0);
+        assert.equal(sample(text, `kairos_retries_total{lane="${lane}"}`), 0);
+      }
+      for (const lane of ['queue', 'flow', 'workflow']) assert.equal(sample(text, `kairos_misfits_total{suggested_lane="${lane}"}`), 0);
+      assert.equal(sample(text, 'kairos_queue_stats_errors_total{provider="sqlite"}'), 0);
+      assert.equal(sample(text, 'kairos_queue_oldest_waiting_age_seconds{provider="sqlite",queue="empty"}'), 0);
+      // Jobs waiting but no age known: no series rather than a made-up 0.
+      assert.equal(sample(text, 'kairos_queue_oldest_waiting_age_seconds{provider="sqlite",queue="opaque"}'), undefined);
+    } finally {
+      metrics.close();
+    }
+  });
+
   it('exposes event-loop lag and the process defaults', async () => {
     const metrics = createMetrics();
     try {

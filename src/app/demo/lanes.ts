@@ -7,6 +7,7 @@ import { createMaintenanceJobs, registerMaintenanceJobs } from '../../local/main
 import type { ServerEvent } from '../../server/sse.js';
 import type { Kairos } from '../kairos.js';
 import { driftRetrain, nightlyEtl, retrainModel } from './pipelines.js';
+import { createSecurityScan } from './security-scan.js';
 import { createDemoQueueHandlers, createDriftSignal } from './queue-work.js';
 
 /**
@@ -20,6 +21,8 @@ export interface DevContext {
   /** `--fast`: divide the demo schedules (local lane by 100; the others pick fast equivalents). 1 otherwise. */
   speedup: number;
   print: (lane: string, line: string, fields?: Record<string, unknown>) => void;
+  /** The SQLite file of the dev store (the security scan checks it). Default: none. */
+  dbPath?: string;
 }
 
 /** A lane running inside `kairos dev`. */
@@ -36,6 +39,10 @@ export interface StartedLane {
 }
 
 export type LaneStarter = (ctx: DevContext) => Promise<StartedLane> | StartedLane;
+
+/** The local lane's default budget (LocalScheduler's `budgetMs`), and the demo scan's length just over it. */
+const LOCAL_BUDGET_MS = 5_000;
+const SECURITY_SCAN_MS = 6_000;
 
 export function formatMs(ms: number): string {
   return ms < 10 ? `${Math.round(ms * 10) / 10}ms` : formatDuration(Math.round(ms));
@@ -60,6 +67,13 @@ export function startLocalLane(ctx: DevContext): StartedLane {
   const scheduler = ctx.kairos.local;
   const jobs = createMaintenanceJobs();
   registerMaintenanceJobs(scheduler, jobs, { speedup: ctx.speedup, persistent: true });
+  // Weekly (every 5 s with --fast), 6 s of work against the lane's 5 s budget: the demo's misfit.
+  // --fast divides the work and the budget by the same factor as the schedules.
+  scheduler.every(ctx.speedup > 1 ? '5s' : '7d', createSecurityScan({ storePath: ctx.dbPath ?? ':memory:', durationMs: SECURITY_SCAN_MS / ctx.speedup }), {
+    id: 'security-scan',
+    budgetMs: LOCAL_BUDGET_MS / ctx.speedup,
+    persistent: true,
+  });
   const print = (line: string, fields?: Record<string, unknown>): void => ctx.print('local', line, fields);
   scheduler.events.on('job_executed', (e) =>
     print(`${e.jobId} ✓ ${formatMs(e.durationMs)} (late ${formatMs(e.lateMs)}) → ${JSON.stringify(e.result)}`, { event: 'job_executed', ...e }),
@@ -132,6 +146,8 @@ export function startQueueLane(ctx: DevContext): StartedLane {
         every(fast ? 1_500 : 60_000, () => enqueue('log_aggregation', { window: '1h' }), fail),
         every(fast ? 3_000 : 300_000, () => enqueue('secret_rotation', { name: 'api-signing-key' }), fail),
         every(fast ? 6_000 : 600_000, () => enqueue('daily_backup', { keep: 3 }), fail),
+        // A malformed manifest turns up now and then, so the dead-letter queue, its metric and its alert stay live.
+        every(fast ? 10_000 : 900_000, () => enqueue('poison', { reason: 'malformed export manifest' }, { maxAttempts: 2, backoff: { type: 'fixed', delayMs: fast ? 100 : 2_000 } }), fail),
       );
     },
     status: async () => {

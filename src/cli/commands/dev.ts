@@ -89,7 +89,7 @@ async function runDev(options: DevOptions): Promise<void> {
       : {}),
   });
   print('dev', `store ${dbPath}${options.fast === true ? ' · --fast: demo schedules sped up (maintenance ÷100)' : ''}`);
-  const ctx: DevContext = { kairos, speedup: options.fast === true ? 100 : 1, print };
+  const ctx: DevContext = { kairos, speedup: options.fast === true ? 100 : 1, print, dbPath };
   const lanes: StartedLane[] = [];
   const stopAll = async (): Promise<void> => {
     for (const lane of [...lanes].reverse()) await Promise.resolve(lane.stop()).catch(() => undefined);
