@@ -1,10 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import type { Clock, TimerHandle } from '../core/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import type { TypedEmitter } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { RunState } from '../core/states.js';
 import { applyJitter } from '../core/triggers/index.js';
 import { planDueFires, type MissedBatch } from './backlog.js';
+import { ExactTimer } from './exact-timer.js';
 import { DueHeap } from './heap.js';
 import type { LocalJob } from './job.js';
 import type { JobRunner } from './runner.js';
@@ -20,6 +21,8 @@ export interface FireLoopDeps {
   runner: JobRunner;
   /** The source of jitter, in [0, 1). */
   random: () => number;
+  /** Wake on the exact millisecond (see ExactTimer); only with the system clock. */
+  exactTimers: boolean;
   /** Whether fires may run now: the scheduler is running and not paused. */
   firing: () => boolean;
   /**
@@ -37,15 +40,21 @@ export interface FireLoopDeps {
  * its next fire is computed from its trigger (never from "now", so intervals stay on their anchor)
  * and put back, and the due fire is run, missed or skipped. The timer is armed again once, after the
  * pass — not per fire.
+ *
+ * On the system clock the timer is an ExactTimer (a fire starts on its millisecond, at the cost of
+ * holding the loop up to 2 ms before it); on an injected clock, the clock's own timers.
  */
 export class FireLoop {
   readonly heap = new DueHeap<LocalJob>();
   private timer: TimerHandle | null = null;
+  private readonly exactTimer: ExactTimer | null;
   private timerWakeMs = 0;
   private passing = false;
   private readonly onTimerBound = (): void => this.onTimer();
 
-  constructor(private readonly deps: FireLoopDeps) {}
+  constructor(private readonly deps: FireLoopDeps) {
+    this.exactTimer = deps.exactTimers && deps.clock === systemClock ? new ExactTimer(this.onTimerBound) : null;
+  }
 
   /** Whether a fire pass is under way (the runner accounts the pass's time as explained loop lag). */
   get inPass(): boolean {
@@ -82,8 +91,14 @@ export class FireLoop {
       this.disarm();
       return;
     }
-    if (this.timer !== null && this.timerWakeMs <= top.dueMs) return;
+    const armed = this.timer !== null || this.exactTimer?.pending === true;
+    if (armed && this.timerWakeMs <= top.dueMs) return;
     this.disarm();
+    if (this.exactTimer !== null) {
+      this.timerWakeMs = top.dueMs;
+      this.exactTimer.set(top.dueMs);
+      return;
+    }
     const clock = this.deps.clock;
     const nowMs = clock.now();
     const delayMs = Math.min(Math.max(top.dueMs - nowMs, 0), MAX_TIMER_MS);
@@ -94,6 +109,7 @@ export class FireLoop {
   disarm(): void {
     if (this.timer !== null) this.deps.clock.clearTimer(this.timer);
     this.timer = null;
+    this.exactTimer?.clear();
   }
 
   /** One pass: every job due by now, in due order; then one timer for the next. */

@@ -16,6 +16,7 @@ export interface ResolvedSchedulerOptions {
   budgetMs: number;
   eventLoopBlockMs: number | null;
   random: () => number;
+  exactTimers: boolean;
 }
 
 /** The per-job settings after defaults are applied. */
@@ -25,7 +26,7 @@ export const DEFAULT_MISFIRE_GRACE_TIME_MS = 1_000;
 export const DEFAULT_BUDGET_MS = 5_000;
 export const DEFAULT_EVENT_LOOP_BLOCK_MS = 200;
 
-const SCHEDULER_KEYS = new Set(['clock', 'logger', 'store', 'defaults', 'budgetMs', 'eventLoopBlockMs', 'random']);
+const SCHEDULER_KEYS = new Set(['clock', 'logger', 'store', 'defaults', 'budgetMs', 'eventLoopBlockMs', 'random', 'exactTimers']);
 const DEFAULT_KEYS = new Set(['misfireGraceTimeMs', 'coalesce', 'maxInstances']);
 export const JOB_OPTION_KEYS: ReadonlySet<string> = new Set([
   'id',
@@ -134,6 +135,7 @@ export function resolveSchedulerOptions(options: LocalSchedulerOptions): Resolve
           ? null
           : checkMs('eventLoopBlockMs', options.eventLoopBlockMs),
     random: options.random ?? Math.random,
+    exactTimers: options.exactTimers === undefined ? true : checkBoolean('exactTimers', options.exactTimers),
   };
 }
 

@@ -80,6 +80,7 @@ export class LocalScheduler implements JobOperations {
       events: this.events,
       runner: this.runner,
       random: this.options.random,
+      exactTimers: this.options.exactTimers,
       firing: () => this.lifecycle === 'running' && !this.isPaused,
       afterDue: (job, nowMs) => this.afterDue(job, nowMs),
     });
