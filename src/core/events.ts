@@ -46,6 +46,14 @@ export class TypedEmitter<Events extends Record<string, unknown>> {
     for (const listener of [...this.anyListeners]) this.invoke(name, () => listener(name, payload));
   }
 
+  /**
+   * Whether emitting `name` would reach anyone (a listener for it, or an `onAny` listener). Lets a
+   * hot path skip building a payload nobody will read.
+   */
+  hasListeners(name: keyof Events): boolean {
+    return this.anyListeners.size > 0 || (this.listeners.get(name)?.size ?? 0) > 0;
+  }
+
   listenerCount(name: keyof Events): number {
     return this.listeners.get(name)?.size ?? 0;
   }

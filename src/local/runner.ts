@@ -105,7 +105,9 @@ export class JobRunner {
     job.running += 1;
     job.runCount += 1;
     job.lastRunMs = startedMs;
-    this.deps.events.emit('job_submitted', { jobId: job.id, name: job.name, scheduledMs, lateMs: run.lateMs });
+    // Per fire: build the payload only when someone listens (10,000 fires a second add up).
+    const events = this.deps.events;
+    if (events.hasListeners('job_submitted')) events.emit('job_submitted', { jobId: job.id, name: job.name, scheduledMs, lateMs: run.lateMs });
 
     const syncStartMs = performance.now();
     let value: unknown;
@@ -164,8 +166,11 @@ export class JobRunner {
       job.lastResult = result;
       job.lastError = null;
       job.state = RunState.Completed;
-      // Built in place, not spread from a shared object: this runs on every fire.
-      this.deps.events.emit('job_executed', { jobId: job.id, name: job.name, scheduledMs: run.scheduledMs, lateMs: run.lateMs, durationMs, result });
+      // Per fire: built in place, and only when someone listens.
+      const events = this.deps.events;
+      if (events.hasListeners('job_executed')) {
+        events.emit('job_executed', { jobId: job.id, name: job.name, scheduledMs: run.scheduledMs, lateMs: run.lateMs, durationMs, result });
+      }
     } else {
       error = toError(value);
       job.lastError = summarizeError(error);
