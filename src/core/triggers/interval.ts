@@ -37,8 +37,22 @@ export function intervalTrigger(options: IntervalTriggerOptions): Trigger {
     });
   }
   checkBounds({ startMs, endMs }, 'intervalTrigger');
+  return new IntervalTrigger(everyMs, startMs, endMs);
+}
 
-  function next(afterMs: number): number | null {
+/**
+ * A class with prototype methods rather than an object of closures: the local lane keeps one per
+ * job, and with 100,000 jobs the three closures and their context cost ~30 MB more than three fields.
+ */
+class IntervalTrigger implements Trigger {
+  constructor(
+    private readonly everyMs: number,
+    private readonly startMs: number,
+    private readonly endMs: number | undefined,
+  ) {}
+
+  next(afterMs: number): number | null {
+    const { everyMs, startMs, endMs } = this;
     let fireMs: number;
     if (afterMs < startMs) {
       fireMs = startMs;
@@ -52,9 +66,12 @@ export function intervalTrigger(options: IntervalTriggerOptions): Trigger {
     return endMs !== undefined && fireMs > endMs ? null : fireMs;
   }
 
-  return {
-    next,
-    describe: () => `every ${formatDuration(everyMs)} from ${new Date(startMs).toISOString()}`,
-    toSpec: (): TriggerSpec => ({ kind: 'interval', everyMs, startMs, ...(endMs === undefined ? {} : { endMs }) }),
-  };
+  describe(): string {
+    return `every ${formatDuration(this.everyMs)} from ${new Date(this.startMs).toISOString()}`;
+  }
+
+  toSpec(): TriggerSpec {
+    const { everyMs, startMs, endMs } = this;
+    return { kind: 'interval', everyMs, startMs, ...(endMs === undefined ? {} : { endMs }) };
+  }
 }
