@@ -1,6 +1,6 @@
 // The local lane's timer benchmark: Kairos vs croner vs node-cron, one library at a time, same job set.
 //
-//   npm run bench:local -- [--jobs 10000] [--seconds 60] [--rss-jobs 100000] [--quick] [--no-save]
+//   npm run bench:local -- [--jobs 10000] [--seconds 60] [--rss-jobs 100000] [--quick] [--no-save] [--out file.md]
 //
 // What it measures (each library on the jobs it can express; see the notes printed with the table):
 //   1. fire lateness p50/p99/max and fires vs expected, for interval jobs mixed 100 ms – 5 s;
@@ -10,8 +10,8 @@
 // Results go to bench/results/local.md with the machine, the date and the command.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { cpus, getPriority, loadavg, totalmem } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Cron } from 'croner';
@@ -60,6 +60,11 @@ const quick = flag('quick');
 const JOBS = option('jobs', 10_000);
 const SECONDS = option('seconds', quick ? 10 : 60);
 const RSS_JOBS = option('rss-jobs', 100_000);
+/** Where the markdown goes (`--out <file>`); several runs can then be kept side by side. */
+const OUT_FILE = ((): string => {
+  const i = argv.indexOf('--out');
+  return i >= 0 && argv[i + 1] !== undefined ? (argv[i + 1] as string) : 'bench/results/local.md';
+})();
 const LIBS = ['kairos', 'croner', 'node-cron'] as const;
 type Lib = (typeof LIBS)[number];
 
@@ -117,13 +122,26 @@ interface Running {
 
 type OnFire = (jobIndex: number, intendedMs: number) => void;
 
-async function scheduleOn(lib: Lib, jobs: readonly BenchJob[], onFire: OnFire): Promise<Running> {
+/** Kairos variants: the defaults, plain millisecond timers, or per-fire listeners as metrics/app wiring attaches them. */
+interface KairosVariant {
+  exactTimers?: boolean;
+  listeners?: boolean;
+}
+
+async function scheduleOn(lib: Lib, jobs: readonly BenchJob[], onFire: OnFire, variant: KairosVariant = {}): Promise<Running> {
   if (lib === 'kairos') {
-    const scheduler = createLocalScheduler();
+    const scheduler = createLocalScheduler(variant.exactTimers === undefined ? {} : { exactTimers: variant.exactTimers });
     let missed = 0;
     scheduler.events.on('job_missed', (e) => {
       missed += e.count;
     });
+    if (variant.listeners === true) {
+      // What the metrics and app wiring do: count every fire and every result.
+      let seen = 0;
+      scheduler.events.on('job_submitted', (e) => void (seen += e.lateMs >= 0 ? 1 : 0));
+      scheduler.events.on('job_executed', (e) => void (seen += e.durationMs >= 0 ? 1 : 0));
+      scheduler.events.onAny(() => void (seen += 1));
+    }
     jobs.forEach((job, i) => {
       scheduler.every(job.intervalMs, (ctx) => onFire(i, ctx.scheduledMs), { startMs: job.anchorMs });
     });
@@ -199,7 +217,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function measureLatency(lib: Lib, label: string, jobs: readonly BenchJob[], seconds: number): Promise<LatencyResult> {
+async function measureLatency(lib: Lib, label: string, jobs: readonly BenchJob[], seconds: number, variant: KairosVariant = {}): Promise<LatencyResult> {
   const baseMs = jobs[0]?.anchorMs ?? 0;
   const windowStartMs = baseMs + 5_000; // every anchor (phase < 5 s) has started by then
   const windowEndMs = baseMs + seconds * 1_000;
@@ -218,7 +236,7 @@ async function measureLatency(lib: Lib, label: string, jobs: readonly BenchJob[]
     if (fires < samples.length) samples[fires] = lateMs;
     fires += 1;
   };
-  const running = await scheduleOn(lib, jobs, onFire);
+  const running = await scheduleOn(lib, jobs, onFire, variant);
   await sleep(windowStartMs - Date.now());
   const cpuStart = process.cpuUsage();
   await sleep(windowEndMs - Date.now());
@@ -411,8 +429,10 @@ async function main(): Promise<void> {
   const floor = await measureFloor(Math.min(SECONDS, 20));
   console.log(`  p50 ${f1(floor.p50Ms)} ms  p99 ${f1(floor.p99Ms)} ms  max ${f1(floor.maxMs)} ms`);
   const latency: LatencyResult[] = [];
-  const plan: { lib: Lib; label: string; subset: boolean; spreadAll?: boolean }[] = [
+  const plan: { lib: Lib; label: string; subset: boolean; spreadAll?: boolean; variant?: KairosVariant }[] = [
     { lib: 'kairos', label: 'Kairos (all jobs, 100 ms – 5 s)', subset: false },
+    { lib: 'kairos', label: 'Kairos (all jobs, `exactTimers: false`: plain ms timers)', subset: false, variant: { exactTimers: false } },
+    { lib: 'kairos', label: 'Kairos (all jobs, with per-fire listeners: job_submitted, job_executed, onAny)', subset: false, variant: { listeners: true } },
     { lib: 'kairos', label: 'Kairos (all jobs, every phase spread to the ms)', subset: false, spreadAll: true },
     { lib: 'kairos', label: 'Kairos (whole-second jobs only)', subset: true },
     { lib: 'croner', label: 'croner 11 (whole-second jobs, `interval`)', subset: true },
@@ -423,7 +443,7 @@ async function main(): Promise<void> {
     let jobs = makeJobs(JOBS, baseMs, run.spreadAll === true);
     if (run.subset) jobs = jobs.filter((job) => job.intervalMs % 1_000 === 0);
     console.log(`» latency: ${run.label} — ${jobs.length} jobs`);
-    const result = await measureLatency(run.lib, run.label, jobs, SECONDS);
+    const result = await measureLatency(run.lib, run.label, jobs, SECONDS, run.variant);
     latency.push(result);
     console.log(
       `  fires ${result.fires}/${result.expected}  p50 ${f1(result.p50Ms)} ms  p99 ${f1(result.p99Ms)} ms  max ${f1(result.maxMs)} ms  cpu ${f1(result.cpuSPerMillion)} s/1M fires`,
@@ -501,7 +521,7 @@ async function main(): Promise<void> {
   const markdown = `# Local lane timers: Kairos vs croner vs node-cron
 
 - Date: ${startedAt.toISOString()}
-- Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 1_073_741_824)} GB RAM, Node ${process.version}, ${process.platform}/${process.arch}; load average (1/5/15 min) ${loadAtStart} at the start, ${loadavg().map((n) => n.toFixed(2)).join(' ')} at the end — other work shared the machine, so tail latencies carry its noise
+- Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 1_073_741_824)} GB RAM, Node ${process.version}, ${process.platform}/${process.arch}; bench process nice ${getPriority()}; load average (1/5/15 min) ${loadAtStart} at the start, ${loadavg().map((n) => n.toFixed(2)).join(' ')} at the end — other work shared the machine, so tail latencies carry its noise
 - Command: \`${command}\` (git ${gitRev}); Kairos from its ${kairosSource}
 - Job set: ${JOBS} interval jobs, intervals drawn from ${INTERVALS_MS.join(', ')} ms (seeded, identical for every library); sub-second jobs on a millisecond phase, whole-second jobs on a whole-second phase (so cron libraries fire them on the same grid); ${SECONDS} s per run, the first 5 s not counted. Libraries run one after another in one process; RSS runs in child processes.
 
@@ -525,9 +545,9 @@ ${blockTable}
 `;
   console.log(`\n${markdown}`);
   if (!flag('no-save')) {
-    mkdirSync('bench/results', { recursive: true });
-    writeFileSync('bench/results/local.md', markdown);
-    console.log('saved bench/results/local.md');
+    mkdirSync(dirname(resolve(OUT_FILE)), { recursive: true });
+    writeFileSync(OUT_FILE, markdown);
+    console.log(`saved ${OUT_FILE}`);
   }
 }
 
