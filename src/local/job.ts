@@ -25,6 +25,8 @@ export class LocalJob implements HeapEntry {
   lastResult: unknown = null;
   lastError: ErrorSummary | null = null;
   running = 0;
+  /** Runs that timed out but whose function has not returned yet (JavaScript cannot stop a function). */
+  timedOutRunning = 0;
   state: RunState = RunState.Scheduled;
   misfitReason: string | null = null;
   /** Reasons already logged at warn level, so a job that overruns every time logs once, not every run. */
@@ -64,6 +66,9 @@ export class LocalJob implements HeapEntry {
       lastError: this.lastError,
       running: this.running,
       state: this.running > 0 ? RunState.Running : this.state,
+      timedOutRunning: this.timedOutRunning,
+      stateLabel:
+        this.running > 0 ? RunState.Running : this.state === RunState.TimedOut && this.timedOutRunning > 0 ? 'TimedOut (still running)' : this.state,
       misfit: this.misfitReason !== null,
       misfitReason: this.misfitReason,
       settings: { ...this.settings },
@@ -81,6 +86,8 @@ export class ActiveRun implements JobContext {
   readonly jobId: string;
   private controller: AbortController | null = null;
   settled = false;
+  /** Settled as TimedOut while its function went on; cleared when the function finally returns. */
+  timedOutStillRunning = false;
   timeoutTimer: unknown = null;
   budgetDeadlineMs: number;
   overBudgetReported = false;

@@ -128,8 +128,8 @@ export class JobRunner {
     if (timeoutMs !== null) run.timeoutTimer = clock.setTimer(() => this.onRunTimeout(run, timeoutMs), timeoutMs);
     this.watchBudget(run);
     value.then(
-      (result) => this.settle(run, 'Completed', result),
-      (error: unknown) => this.settle(run, 'Failed', error),
+      (result) => (run.timedOutStillRunning ? this.endAfterTimeout(run, 'returned') : this.settle(run, 'Completed', result)),
+      (error: unknown) => (run.timedOutStillRunning ? this.endAfterTimeout(run, 'threw') : this.settle(run, 'Failed', error)),
     );
     return run;
   }
@@ -189,8 +189,21 @@ export class JobRunner {
     const error = new TimeoutError(`job '${run.jobId}' ran past its timeoutMs (${timeoutMs} ms); its signal was aborted.`, {
       details: { jobId: run.jobId, timeoutMs },
     });
+    // Until the function returns, the status says "TimedOut (still running)": aborting the signal
+    // cannot stop a function that does not listen to it.
+    run.timedOutStillRunning = true;
+    run.job.timedOutRunning += 1;
     run.abort(error);
     this.settle(run, 'TimedOut', error);
+  }
+
+  /** A timed-out run's function has finally returned (or thrown): it no longer counts as still running. */
+  private endAfterTimeout(run: ActiveRun, how: 'returned' | 'threw'): void {
+    run.timedOutStillRunning = false;
+    const job = run.job;
+    job.timedOutRunning = Math.max(0, job.timedOutRunning - 1);
+    const runningMs = this.deps.clock.now() - run.startedMs;
+    this.deps.logger.info({ jobId: job.id, runningMs }, `job '${job.name}' ${how} ${runningMs} ms after it started, past its timeout; its outcome stays TimedOut`);
   }
 
   // ── the local lane's checklist, enforced at run time

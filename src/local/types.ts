@@ -133,6 +133,14 @@ export interface JobStatus {
   running: number;
   /** Scheduled (waiting), Running, or how the last fire ended: Completed, Failed, TimedOut, Missed, Cancelled. */
   state: RunState;
+  /**
+   * Runs that timed out (`timeoutMs`) but whose function is still going: the scheduler aborted their
+   * signal and freed their `maxInstances` slot, but JavaScript cannot stop a function that ignores
+   * its signal. Back to 0 when they return.
+   */
+  timedOutRunning: number;
+  /** `state` for people: `TimedOut (still running)` while `timedOutRunning > 0`, else the same as `state`. */
+  stateLabel: string;
   misfit: boolean;
   misfitReason: string | null;
   /** The job's effective settings, defaults applied. */

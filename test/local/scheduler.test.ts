@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { cronTrigger, dateTrigger, intervalTrigger } from '../../src/core/triggers/index.js';
 import type { LocalScheduler } from '../../src/local/scheduler.js';
 import type { JobContext } from '../../src/local/types.js';
-import type { FakeClock } from '../support/fake-clock.js';
+import { flushMicrotasks, type FakeClock } from '../support/fake-clock.js';
 import { deferred, fakeScheduler, record, T0 } from './helpers.js';
 
 let current: { clock: FakeClock; scheduler: LocalScheduler } | null = null;
@@ -296,6 +296,38 @@ describe('local scheduler: instances, jitter, timeouts, errors', () => {
     assert.equal(status?.state, 'TimedOut');
     assert.equal(status?.running, 0);
     assert.equal(status?.lastError?.code, 'KAIROS_TIMEOUT');
+  });
+
+  it('a timed-out run that ignores its signal shows as "TimedOut (still running)" until its function returns', async () => {
+    const { clock, scheduler } = setup();
+    const release = deferred();
+    let calls = 0;
+    scheduler.every('10s', async () => {
+      calls += 1;
+      if (calls === 1) await release.promise; // ignores ctx.signal
+      return 'done';
+    }, { id: 'stubborn', timeoutMs: 2_000 });
+    await scheduler.start();
+    await clock.advance(12_000);
+    let status = scheduler.getJob('stubborn');
+    assert.equal(status?.state, 'TimedOut');
+    assert.equal(status?.stateLabel, 'TimedOut (still running)');
+    assert.equal(status?.timedOutRunning, 1);
+    assert.equal(status?.running, 0, 'its maxInstances slot is free');
+
+    release.resolve();
+    await flushMicrotasks();
+    status = scheduler.getJob('stubborn');
+    assert.equal(status?.timedOutRunning, 0);
+    assert.equal(status?.state, 'TimedOut', 'the late return does not rewrite the outcome');
+    assert.equal(status?.stateLabel, 'TimedOut');
+    assert.equal(status?.lastResult, null);
+
+    await clock.advance(10_000);
+    status = scheduler.getJob('stubborn');
+    assert.equal(status?.state, 'Completed');
+    assert.equal(status?.stateLabel, 'Completed');
+    await scheduler.stop();
   });
 
   it('a job that throws or rejects is reported and never stops the others', async () => {
