@@ -9,9 +9,16 @@ const MAX_TIMER_MS = 2_147_483_647;
  */
 export const EXACT_TIMER_MAX_HOLD_MS = 2;
 
-/** Wall-clock epoch ms with a fraction (aligned with Date.now()'s millisecond ticks to a few µs). */
-function wallNowMs(): number {
-  return performance.timeOrigin + performance.now();
+/**
+ * How long until `targetMs` on Date.now()'s clock, with the fraction of the current millisecond that
+ * Date.now() cannot show. The fraction comes from performance.now() (timeOrigin + now() lines up with
+ * Date.now()'s ticks to a few µs, measured); only the fraction is taken from it, so a wall-clock step
+ * (NTP) after start can misplace a fire by under a millisecond, never by the size of the step.
+ */
+function remainingMs(targetMs: number): number {
+  const nowMs = Date.now();
+  const fractionMs = (((performance.timeOrigin + performance.now() - nowMs) % 1) + 1) % 1;
+  return targetMs - nowMs - fractionMs;
 }
 
 /**
@@ -57,7 +64,7 @@ export class ExactTimer {
   }
 
   private schedule(): void {
-    const delayMs = Math.min(Math.floor(this.targetMs - wallNowMs()), MAX_TIMER_MS);
+    const delayMs = Math.min(Math.floor(remainingMs(this.targetMs)), MAX_TIMER_MS);
     if (delayMs < 1) this.immediate = setImmediate(this.onWakeBound);
     else this.timeout = setTimeout(this.onWakeBound, delayMs);
   }
@@ -65,15 +72,17 @@ export class ExactTimer {
   private onWake(): void {
     this.timeout = null;
     this.immediate = null;
-    const remainingMs = this.targetMs - wallNowMs();
-    if (remainingMs > EXACT_TIMER_MAX_HOLD_MS) {
+    const leftMs = remainingMs(this.targetMs);
+    if (leftMs > EXACT_TIMER_MAX_HOLD_MS) {
       this.schedule();
       return;
     }
-    if (remainingMs > 0) Atomics.wait(this.sleepCell, 0, 0, remainingMs);
-    // A timed wait may return a few µs early; Date.now() is the clock the scheduler reads.
-    while (Date.now() < this.targetMs) {
-      // the last microseconds
+    if (leftMs > 0) Atomics.wait(this.sleepCell, 0, 0, leftMs);
+    if (Date.now() < this.targetMs) {
+      // A timed wait may return a few µs early, and Date.now() is the clock fires are checked on:
+      // look again on the next turn rather than spin.
+      this.immediate = setImmediate(this.onWakeBound);
+      return;
     }
     this.callback();
   }
