@@ -121,3 +121,51 @@ async function safely(execution: RunExecution, stepKey: string, hook: string, ca
     execution.stepLogger(stepKey).error(`${hook} hook threw: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
+
+/** A one-write step still running after this long gets its begin row after all (see below). */
+export const BEGIN_ROW_AFTER_MS = 50;
+
+/**
+ * The one-write path for a step with no retries and no timeout that the journal does not have yet
+ * (the caller read the journal when the execution began): run it, then record it created-finished.
+ * Safe because such a step has no attempt count or deadline to keep across a crash: a crash
+ * mid-step re-runs it either way. What it changes is visibility: a step that ends within
+ * BEGIN_ROW_AFTER_MS appears in the store only once it ended (in-process `step_state` events still
+ * report Running); one that runs longer gets its Running row then, so the UI, other processes and
+ * `cancel` see slow steps as before. The fast steps of a durable workflow save one write each.
+ */
+export async function runStepInOneWrite<T>(execution: RunExecution, spec: Pick<StepSpec<T>, 'key' | 'kind' | 'label' | 'run'>): Promise<StepResult<T>> {
+  const { repo, run, clock } = execution;
+  const startedMs = clock.now();
+  execution.emitStep(spec.key, spec.kind, RunState.Running, 1);
+  let begun: Promise<unknown> | undefined;
+  const beginTimer = clock.setTimer(() => {
+    begun = repo
+      .beginStep({ runId: run.id, key: spec.key, kind: spec.kind, inputJson: null, inputHash: null, queue: null, state: RunState.Running, nowMs: startedMs })
+      .catch((error: unknown) => execution.logger.warn({ err: error, key: spec.key }, 'could not record a slow step as Running'));
+  }, BEGIN_ROW_AFTER_MS);
+  let outputJson: string | null = null;
+  let failure: unknown;
+  let failed = false;
+  try {
+    const output = await runAttempt(clock, execution.signal, undefined, spec.label, (signal) => spec.run(1, signal));
+    outputJson = encodeRecordable(output, `The output of ${spec.label}`, execution.maxRecordBytes);
+  } catch (error) {
+    failure = error;
+    failed = true;
+  }
+  clock.clearTimer(beginTimer);
+  // The begin row (if any) lands first, so the finished row is never overwritten by it.
+  if (begun !== undefined) await begun;
+  if (failed && execution.signal.aborted) return { ok: 'interrupted' };
+  const state = failed ? RunState.Failed : RunState.Completed;
+  const recorded = await repo.recordStep({ runId: run.id, key: spec.key, kind: spec.kind, state, outputJson, error: failed ? recordError(failure) : null, startedMs, nowMs: clock.now() });
+  if (!recorded) {
+    // The journal already had it Completed (only possible if another worker took the run over): replay that.
+    const row = await repo.getStep(run.id, spec.key);
+    if (row !== undefined) return replayStep<T>(row);
+  }
+  execution.emitStep(spec.key, spec.kind, state, 1);
+  if (failed) return { ok: false, error: failure instanceof Error ? failure : new Error(String(failure)), state, replayed: false };
+  return { ok: true, output: (outputJson === null ? undefined : JSON.parse(outputJson)) as T, replayed: false };
+}

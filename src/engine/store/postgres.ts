@@ -251,6 +251,16 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
       );
       return result.rowCount === 1;
     },
+    async recordStep(step) {
+      const result = await pool.query(
+        `INSERT INTO engine_steps (run_id, step_key, kind, state, attempt, output, error, started_ms, ended_ms)
+         VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8)
+         ON CONFLICT (run_id, step_key) DO UPDATE SET state = excluded.state, output = excluded.output, error = excluded.error, ended_ms = excluded.ended_ms, wake_ms = NULL
+         WHERE engine_steps.state <> 'Completed'`,
+        [step.runId, step.key, step.kind, step.state, step.outputJson, step.error === null ? null : JSON.stringify(step.error), step.startedMs, step.nowMs],
+      );
+      return result.rowCount === 1;
+    },
     async markStep(runId, key, state, fields) {
       await pool.query(
         `UPDATE engine_steps SET state = $1, error = COALESCE($2, error), wake_ms = COALESCE($3, wake_ms)

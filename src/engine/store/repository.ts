@@ -59,6 +59,11 @@ export interface EngineRepository {
   beginStep(step: BeginStep): Promise<StepRecord>;
   /** Records a final state and output/error; never overwrites a Completed step. */
   finishStep(runId: string, key: string, outcome: StepOutcome): Promise<boolean>;
+  /**
+   * Records a step that ran without a begin row (no retries, no timeout) in one write: created
+   * finished. Never overwrites a Completed step. False when the journal already had it Completed.
+   */
+  recordStep(step: RecordStep): Promise<boolean>;
   /** Marks an unfinished step as Retrying / Waiting / Pending with its error so far. */
   markStep(runId: string, key: string, state: RunState, fields: { error?: RecordedError | null; wakeMs?: number | null }): Promise<void>;
 
@@ -149,6 +154,17 @@ export interface BeginStep {
   /** Running for work about to execute; Pending for a task waiting for another worker queue. */
   state: RunState;
   wakeMs?: number | null;
+  nowMs: number;
+}
+
+export interface RecordStep {
+  runId: string;
+  key: string;
+  kind: StepKind;
+  state: RunState;
+  outputJson: string | null;
+  error: RecordedError | null;
+  startedMs: number;
   nowMs: number;
 }
 

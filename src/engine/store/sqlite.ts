@@ -311,6 +311,13 @@ const finish = db.transaction((runId: string, workerId: string, outcome: RunOutc
         `UPDATE engine_steps SET state = ?, output = ?, error = ?, cached = ?, ended_ms = ?, wake_ms = NULL WHERE run_id = ? AND step_key = ? AND state <> 'Completed'`,
       ).run(outcome.state, outcome.outputJson, outcome.error === null ? null : JSON.stringify(outcome.error), outcome.cached === true ? 1 : 0, outcome.nowMs, runId, key)
         .changes === 1,
+    recordStep: (step) =>
+      sql(
+        `INSERT INTO engine_steps (run_id, step_key, kind, state, attempt, output, error, started_ms, ended_ms)
+         VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)
+         ON CONFLICT (run_id, step_key) DO UPDATE SET state = excluded.state, output = excluded.output, error = excluded.error, ended_ms = excluded.ended_ms, wake_ms = NULL
+         WHERE engine_steps.state <> 'Completed'`,
+      ).run(step.runId, step.key, step.kind, step.state, step.outputJson, step.error === null ? null : JSON.stringify(step.error), step.startedMs, step.nowMs).changes === 1,
     markStep: (runId, key, state, fields) => {
       sql(
         `UPDATE engine_steps SET state = ?, error = COALESCE(?, error), wake_ms = COALESCE(?, wake_ms) WHERE run_id = ? AND step_key = ? AND state NOT IN ${FINISHED_STEP_SQL}`,

@@ -3,7 +3,7 @@ import { parseDuration, type Duration } from '../../core/duration.js';
 import { RunState, isTerminal } from '../../core/states.js';
 import { encodeRecordable, recordError } from '../journal/recordable.js';
 import type { ExecutionOutcome, RunExecution } from '../runtime/execution.js';
-import { FINISHED_STEP_STATES, replayStep, runStep } from '../runtime/step-runner.js';
+import { FINISHED_STEP_STATES, replayStep, runStep, runStepInOneWrite } from '../runtime/step-runner.js';
 import { matchesSubset } from '../store/rows.js';
 import { StepKind, type StepRecord } from '../types.js';
 import type { ChildHandle, StepContext, StepOptions, WaitForEventOptions, WorkflowContext, WorkflowDefinition } from './define.js';
@@ -31,6 +31,10 @@ export async function executeWorkflow(execution: RunExecution, definition: Workf
   let fatal: unknown;
   let onHalt: () => void = () => undefined;
   const halted = new Promise<void>((resolve) => (onHalt = resolve));
+  // The journal as it was when this execution began: keys it lacks are new (this worker holds the
+  // lease, and each key is visited once per execution), so plain steps and now()/random() are
+  // recorded in one write without a begin row.
+  const journal = new Map((await repo.listSteps(run.id)).map((row) => [row.key, row]));
 
   const nextKey = (base: string): string => {
     const n = (counters.get(base) ?? 0) + 1;
@@ -84,10 +88,16 @@ export async function executeWorkflow(execution: RunExecution, definition: Workf
   };
   const recorded = <T>(key: string, kind: StepKind, produce: () => T): Promise<T> =>
     op(async () => {
-      const row = await repo.beginStep({ runId: run.id, key, kind, inputJson: null, inputHash: null, queue: null, state: RunState.Running, nowMs: clock.now() });
-      if (FINISHED_STEP_STATES.has(row.state)) return { value: row.output as T };
+      const row = journal.get(key);
+      if (row !== undefined && FINISHED_STEP_STATES.has(row.state)) return { value: row.output as T };
+      const nowMs = clock.now();
       const value = produce();
-      await complete(key, kind, value);
+      const outputJson = encodeRecordable(value, `step '${key}'`, execution.maxRecordBytes);
+      if (!(await repo.recordStep({ runId: run.id, key, kind, state: RunState.Completed, outputJson, error: null, startedMs: nowMs, nowMs }))) {
+        const stored = await repo.getStep(run.id, key);
+        if (stored !== undefined) return { value: stored.output as T };
+      }
+      execution.emitStep(key, kind, RunState.Completed, 1);
       return { value };
     });
 
@@ -133,15 +143,17 @@ export async function executeWorkflow(execution: RunExecution, definition: Workf
         throw new ConfigError(`step name '${String(name)}' is not allowed: use a non-empty name without '#' that does not start with '$'.`, { details: { field: 'name' } });
       const key = nextKey(name);
       return op<T>(async () => {
-        const result = await runStep<T>(execution, {
+        const spec = {
           key,
           kind: StepKind.Step,
           inputJson: null,
           retries: options.retries,
           timeoutMs: options.timeoutMs,
           label: `step '${key}'`,
-          run: (attempt, signal) => fn({ attempt, signal, log: execution.stepLogger(key) }),
-        });
+          run: (attempt: number, signal: AbortSignal) => fn({ attempt, signal, log: execution.stepLogger(key) }),
+        };
+        const oneWrite = journal.get(key) === undefined && (options.retries?.count ?? 0) === 0 && options.timeoutMs === undefined;
+        const result = oneWrite ? await runStepInOneWrite<T>(execution, spec) : await runStep<T>(execution, spec);
         if (result.ok === 'interrupted') return HALT;
         if (result.ok === 'deferred') return waitUntil(result.wakeMs);
         return result.ok ? { value: result.output } : { thrown: result.error };
