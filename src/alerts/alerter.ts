@@ -42,8 +42,11 @@ export interface AlerterOptions {
   slack?: SlackDestination;
   /** Generic JSON webhooks. Default: none. */
   webhooks?: readonly WebhookDestination[];
-  /** Base URL of the Kairos UI, for run links (`${baseUrl}/runs/${runId}`). Required. */
-  baseUrl: string;
+  /**
+   * Base URL of the Kairos UI, for run links (`${baseUrl}/runs/${runId}`). Required. A function is
+   * read per message (createKairos passes its own URL, known only once it listens).
+   */
+  baseUrl: string | (() => string);
   /** Repeats of one fingerprint within this window become one summary. Default 300000 (5 min). */
   dedupWindowMs?: number;
   /** At most `max` messages per `perMs`, all fingerprints together. Default { max: 30, perMs: 60000 }. */
@@ -145,7 +148,9 @@ function resolveDestinations(options: AlerterOptions): Destination[] {
 export function createAlerter(options: AlerterOptions): Alerter {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
-  const baseUrl = checkUrl('baseUrl', options.baseUrl).replace(/\/+$/, '');
+  const fixedBaseUrl = typeof options.baseUrl === 'function' ? null : checkUrl('baseUrl', options.baseUrl).replace(/\/+$/, '');
+  const readBaseUrl = typeof options.baseUrl === 'function' ? options.baseUrl : null;
+  const baseUrlNow = (): string => fixedBaseUrl ?? (readBaseUrl?.() ?? '').replace(/\/+$/, '');
   const dedupWindowMs = checkPositiveInt('dedupWindowMs', options.dedupWindowMs ?? 300_000);
   const rateMax = checkPositiveInt('rateLimit.max', options.rateLimit?.max ?? 30);
   const ratePerMs = checkPositiveInt('rateLimit.perMs', options.rateLimit?.perMs ?? 60_000);
@@ -217,7 +222,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
       alert,
       repeats,
       droppedByRateLimit: droppedSinceLastMessage,
-      runUrl: alert.runId === null ? null : `${baseUrl}/runs/${encodeURIComponent(alert.runId)}`,
+      runUrl: alert.runId === null ? null : `${baseUrlNow()}/runs/${encodeURIComponent(alert.runId)}`,
     };
     droppedSinceLastMessage = 0;
     return track(deliver(message));

@@ -73,39 +73,41 @@ export class Kairos {
     this.live = new LiveEventHub();
     this.activity = new LaneActivity(clock);
     this.metrics = options.metrics ?? createMetrics({ clock, logger });
-    this.alerter = options.alerts === undefined ? null : createAlerter({ clock, logger, ...options.alerts });
-    this.local = createLocalScheduler({ store, clock, logger, ...options.local });
-    const engineOptions = options.engine ?? {};
-    this.engine = createEngine({
-      store,
-      clock,
-      logger,
-      definitions: options.definitions ?? [],
-      concurrency: checkPositiveInt('engine.concurrency', engineOptions.concurrency, 10),
-      leaseMs: checkPositiveInt('engine.leaseMs', engineOptions.leaseMs, 30_000),
-      pollIntervalMs: checkPositiveInt('engine.pollIntervalMs', engineOptions.pollIntervalMs, 1_000),
-      queues: checkQueueNames('engine.queues', engineOptions.queues, ['default']),
-    });
-    this.deployments = createDeployments({ store, launcher: this.engine, clock, logger });
-    this.scheduler =
-      options.scheduler?.enabled === false
-        ? null
-        : createScheduler({ deployments: this.deployments, leaderPollMs: options.scheduler?.leaderPollMs, pollMs: options.scheduler?.pollMs });
-    this.bus = createEventBus({
-      deployments: this.deployments,
-      deliverEvent: async (name, payload) => {
-        const delivered = await this.engine.deliverEvent(name, payload);
-        this.live.publish('event.emitted', { name, payload, delivered });
-        return delivered;
-      },
-    });
     try {
+      this.alerter =
+        options.alerts === undefined
+          ? null
+          : createAlerter({ clock, logger, ...options.alerts, baseUrl: options.alerts.baseUrl ?? (() => this.urlValue ?? 'http://127.0.0.1') });
+      this.local = createLocalScheduler({ store, clock, logger, ...options.local });
+      const engineOptions = options.engine ?? {};
+      this.engine = createEngine({
+        store,
+        clock,
+        logger,
+        definitions: options.definitions ?? [],
+        concurrency: checkPositiveInt('engine.concurrency', engineOptions.concurrency, 10),
+        leaseMs: checkPositiveInt('engine.leaseMs', engineOptions.leaseMs, 30_000),
+        pollIntervalMs: checkPositiveInt('engine.pollIntervalMs', engineOptions.pollIntervalMs, 1_000),
+        queues: checkQueueNames('engine.queues', engineOptions.queues, ['default']),
+      });
+      this.deployments = createDeployments({ store, launcher: this.engine, clock, logger });
+      this.scheduler =
+        options.scheduler?.enabled === false
+          ? null
+          : createScheduler({ deployments: this.deployments, leaderPollMs: options.scheduler?.leaderPollMs, pollMs: options.scheduler?.pollMs });
+      this.bus = createEventBus({
+        deployments: this.deployments,
+        deliverEvent: async (name, payload) => {
+          const delivered = await this.engine.deliverEvent(name, payload);
+          this.live.publish('event.emitted', { name, payload, delivered });
+          return delivered;
+        },
+      });
       this.server = options.http === undefined ? null : this.buildServer();
     } catch (error) {
-      // A bad `http` option (no tokens on a public host, a bad port…) must not leave the metrics'
-      // event-loop sampler running: nothing else holds this half-built app to stop it.
+      // A bad option found here (alert destinations, no tokens on a public host, a bad port…) must not
+      // leave the metrics' event-loop sampler running: nothing else holds this half-built app to stop it.
       if (options.metrics === undefined) this.metrics.close();
-      void this.alerter?.close();
       throw error;
     }
   }
@@ -249,11 +251,20 @@ export class Kairos {
       port: http.port,
       logger: http.logger ?? this.logger,
       routes,
-      secrets: this.options.alerts === undefined ? [] : [this.options.alerts.slack?.webhookUrl ?? '', ...(this.options.alerts.webhooks ?? []).map((w) => w.url)].filter((s) => s !== ''),
+      secrets: alertSecrets(this.options.alerts),
     });
     if (http.uiDir !== undefined && hasBuiltUi(http.uiDir)) serveUi(server.app, http.uiDir);
     return server;
   }
+}
+
+/** What the HTTP layer must redact because the alert channel knows it: webhook URLs, their header values, extra secrets. */
+function alertSecrets(alerts: KairosOptions['alerts']): string[] {
+  if (alerts === undefined) return [];
+  const webhooks = alerts.webhooks ?? [];
+  return [alerts.slack?.webhookUrl ?? '', ...webhooks.map((w) => w.url), ...webhooks.flatMap((w) => Object.values(w.headers ?? {})), ...(alerts.secrets ?? [])].filter(
+    (secret) => secret !== '',
+  );
 }
 
 /**

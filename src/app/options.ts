@@ -88,8 +88,12 @@ export interface KairosOptions {
   local?: Pick<LocalSchedulerOptions, 'budgetMs' | 'defaults' | 'eventLoopBlockMs'>;
   /** Metrics to report into. Default: a new createMetrics() registry, closed by stop(). */
   metrics?: KairosMetrics;
-  /** Slack / webhook alerts on failures, dead letters, missed schedules, misfits and threshold starts. Default: none. */
-  alerts?: AlerterOptions;
+  /**
+   * Slack / webhook alerts on failures, dead letters, missed schedules, misfits and threshold starts
+   * (createAlerter's options). `baseUrl` (for run links) defaults to this app's own URL when `http` is
+   * set, and is required otherwise. Default: no alerts.
+   */
+  alerts?: Omit<AlerterOptions, 'baseUrl'> & { baseUrl?: AlerterOptions['baseUrl'] };
   /** Serve the API (and the UI). Default: no HTTP server. */
   http?: KairosHttpOptions;
   /** Default systemClock. */
@@ -124,6 +128,9 @@ export function checkOptions(options: KairosOptions): void {
   checkQueueNames('queue.queues', options.queue?.queues, ['default']);
   checkQueueNames('engine.queues', options.engine?.queues, ['default']);
   checkPositiveInt('queue.concurrency', options.queue?.concurrency, 4);
+  if (options.alerts !== undefined && options.alerts.baseUrl === undefined && options.http === undefined) {
+    throw new ConfigError('alerts.baseUrl: required without `http` — the UI address that run links in alerts point to.', { details: { field: 'alerts.baseUrl' } });
+  }
   if (options.http !== undefined && (typeof options.http.auth !== 'object' || options.http.auth === null)) {
     throw new ConfigError('http.auth: required — tokens, or allowAnonymousLoopback for local development.', { details: { field: 'http.auth' } });
   }

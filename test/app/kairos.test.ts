@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
+import type * as PerfHooks from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -134,7 +135,7 @@ describe('createKairos options', () => {
 
   it('leaves no event-loop sampler running when the http options are refused', async () => {
     // Count the samplers createMetrics enables and disables, through the builtin module the ESM import reads.
-    const perfHooks = createRequire(import.meta.url)('node:perf_hooks') as typeof import('node:perf_hooks');
+    const perfHooks = createRequire(import.meta.url)('node:perf_hooks') as typeof PerfHooks;
     const original = perfHooks.monitorEventLoopDelay;
     const samplers: Array<{ enabled: boolean }> = [];
     perfHooks.monitorEventLoopDelay = (options) => {

@@ -25,6 +25,8 @@ interface DevOptions {
   port: string;
   host: string;
   tokenFile?: string;
+  slackWebhook?: string;
+  webhook: string[];
 }
 
 /** The built web UI, next to src/ and dist/ in the package. */
@@ -60,6 +62,8 @@ export function registerDev(program: Command): void {
     .option('--port <port>', 'HTTP port of the API and UI (0 picks a free one)', '4000')
     .option('--host <host>', 'interface to listen on; anything but loopback needs tokens (--token-file or KAIROS_TOKENS)', '127.0.0.1')
     .option('--token-file <path>', 'API tokens, one name:role:token per line')
+    .option('--slack-webhook <url>', 'send alerts to this Slack incoming webhook (env KAIROS_SLACK_WEBHOOK_URL); never printed')
+    .option('--webhook <url>', 'send alerts as JSON to this URL (repeatable; env KAIROS_WEBHOOK_URL); never printed', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .action(async (options: DevOptions) => runDev(options));
 }
 
@@ -79,7 +83,9 @@ async function runDev(options: DevOptions): Promise<void> {
   };
   const tokens = loadTokens({ tokenFile: options.tokenFile });
   const serve = options.once !== true;
+  const alerts = alertOptions(options);
   const kairos = await createKairos({
+    ...(alerts === undefined ? {} : { alerts }),
     store: dbPath,
     queue: { pollWaitMs: 500 },
     engine: { pollIntervalMs: 250 },
@@ -89,6 +95,8 @@ async function runDev(options: DevOptions): Promise<void> {
       : {}),
   });
   print('dev', `store ${dbPath}${options.fast === true ? ' · --fast: demo schedules sped up (maintenance ÷100)' : ''}`);
+  // Says where alerts go without the URLs: they are secrets (a Slack webhook URL is a write credential).
+  if (alerts !== undefined) print('dev', `alerts on: ${[alerts.slack === undefined ? null : 'Slack', alerts.webhooks.length === 0 ? null : `${alerts.webhooks.length} webhook(s)`].filter((d) => d !== null).join(' and ')}`);
   const ctx: DevContext = { kairos, speedup: options.fast === true ? 100 : 1, print, dbPath };
   const lanes: StartedLane[] = [];
   const stopAll = async (): Promise<void> => {
@@ -140,6 +148,19 @@ async function runDev(options: DevOptions): Promise<void> {
   await stopAll();
   print('dev', 'stopped');
   process.exitCode = 0;
+}
+
+/** `--slack-webhook` / `--webhook` (or their env variables) → alert options; undefined when neither is set. */
+function alertOptions(options: DevOptions): { slack?: { webhookUrl: string }; webhooks: Array<{ url: string; name: string }> } | undefined {
+  // The env variable is read here, not as commander's default, which --help would print.
+  const slackUrl = [options.slackWebhook, process.env.KAIROS_SLACK_WEBHOOK_URL].find((url) => url !== undefined && url !== '');
+  const envWebhook = process.env.KAIROS_WEBHOOK_URL;
+  const webhookUrls = [...options.webhook, ...(options.webhook.length === 0 && envWebhook !== undefined && envWebhook !== '' ? [envWebhook] : [])];
+  if (slackUrl === undefined && webhookUrls.length === 0) return undefined;
+  return {
+    ...(slackUrl === undefined ? {} : { slack: { webhookUrl: slackUrl } }),
+    webhooks: webhookUrls.map((url, i) => ({ url, name: `webhook[${i}]` })),
+  };
 }
 
 function printUrl(kairos: Kairos, print: DevContext['print']): void {
