@@ -60,6 +60,7 @@ export class RunWorker {
   private stopping = false;
   private loopDone: Promise<void> = Promise.resolve();
   private poke: () => void = () => undefined;
+  private wakeRequested = false;
   private readonly wakeTimers = new Set<TimerHandle>();
   private readonly tagSlots: TagSlots;
 
@@ -79,8 +80,11 @@ export class RunWorker {
     return Promise.resolve();
   }
 
-  /** Wakes the claim loop now (a run was created or woken in this process). */
+  /** Wakes the claim loop now (a run was created or woken in this process, or a NOTIFY arrived). */
   nudge(): void {
+    // A wake-up that arrives while a claim is in flight must not be lost: that claim may have read
+    // the store before the new run was committed. The loop claims again instead of sleeping.
+    this.wakeRequested = true;
     this.poke();
   }
 
@@ -89,7 +93,7 @@ export class RunWorker {
     if (!this.running) return;
     const handle = this.host.clock.setTimer(() => {
       this.wakeTimers.delete(handle);
-      this.poke();
+      this.nudge();
     }, Math.max(0, atMs - this.host.clock.now()) + 5);
     handle.unref?.();
     this.wakeTimers.add(handle);
@@ -127,6 +131,7 @@ export class RunWorker {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
+      this.wakeRequested = false;
       const free = this.host.concurrency - this.active.size;
       let full = false;
       if (free > 0) {
@@ -147,6 +152,7 @@ export class RunWorker {
       }
       if (this.stopping) break;
       if (full && this.active.size < this.host.concurrency) continue;
+      if (this.wakeRequested && this.active.size < this.host.concurrency) continue;
       await new Promise<void>((resolve) => {
         const timer = this.host.clock.setTimer(() => resolve(), this.host.pollIntervalMs);
         this.poke = () => {
@@ -168,7 +174,7 @@ export class RunWorker {
       .catch((error: unknown) => this.host.logger.error({ err: error, runId: claimed.run.id }, 'engine could not record the outcome of a run'))
       .finally(() => {
         this.active.delete(claimed.run.id);
-        this.poke();
+        this.nudge();
       });
   }
 
@@ -243,7 +249,7 @@ export class RunWorker {
         if (await host.repo.suspendRun(run.id, host.workerId, outcome.wakeMs, wakeups, nowMs)) {
           await host.recordTransition(run, RunState.Waiting, RunState.Running, outcome.wakeMs === null ? 'waiting for an event, signal or child' : `waiting until ${new Date(outcome.wakeMs).toISOString()}`);
           if (outcome.wakeMs !== null) this.nudgeAt(outcome.wakeMs);
-          this.poke();
+          this.nudge();
         }
         return;
       case 'handoff':
