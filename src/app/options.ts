@@ -122,7 +122,8 @@ export function checkQueueNames(field: string, names: readonly string[] | undefi
 /** Checks the option shape before anything is opened, so a bad option leaves nothing behind. */
 export function checkOptions(options: KairosOptions): void {
   if (options === null || typeof options !== 'object') throw new ConfigError('createKairos: expected an options object with at least `store`.', { details: { field: 'options' } });
-  if (typeof options.store === 'string' ? options.store.trim() === '' : typeof options.store !== 'object' || options.store === null) {
+  const storeDialect = typeof options.store === 'object' && options.store !== null ? (options.store as { dialect?: unknown }).dialect : undefined;
+  if (typeof options.store === 'string' ? options.store.trim() === '' : storeDialect !== 'sqlite' && storeDialect !== 'postgres') {
     throw new ConfigError("store: give a SQLite file path, a postgres:// URL, or an open store (openSqliteStore / openPostgresStore).", { details: { field: 'store' } });
   }
   checkQueueNames('queue.queues', options.queue?.queues, ['default']);

@@ -125,6 +125,8 @@ describe('createKairos on SQLite, end to end', () => {
 describe('createKairos options', () => {
   it('refuses bad options with a ConfigError naming the field, leaving nothing open', async () => {
     await assert.rejects(createKairos({ store: '' }), (e: unknown) => e instanceof ConfigError && e.details.field === 'store');
+    // An object that is not an open store (a config object passed by mistake) is refused too.
+    await assert.rejects(createKairos({ store: { url: 'postgres://x' } as never }), (e: unknown) => e instanceof ConfigError && e.details.field === 'store');
     await assert.rejects(createKairos({ store: ':memory:', queue: { queues: [] } }), (e: unknown) => e instanceof ConfigError && e.details.field === 'queue.queues');
     await assert.rejects(createKairos({ store: ':memory:', queue: { provider: 'carrier-pigeon' } }), /Unknown queue provider 'carrier-pigeon'/);
     await assert.rejects(

@@ -57,6 +57,11 @@ export class Daemon {
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
   }
 
+  /** Resolves with the exit code (null when killed by a signal). */
+  exitCode(): Promise<number | null> {
+    return this.exited.then(() => this.child.exitCode);
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
