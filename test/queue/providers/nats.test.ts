@@ -63,6 +63,56 @@ describe('nats provider specifics', { skip }, () => {
     }
   });
 
+  it('a job handed back after Kairos held it (attempt > 0) is not swallowed by the duplicate window of its first publish', async () => {
+    const provider = makeProvider('held');
+    await provider.connect();
+    try {
+      const queue = freshQueueName('held');
+      const [first] = await provider.enqueue([{ queue, name: 'h', payload: 1, id: 'job-held-1' }]);
+      assert.equal(first?.deduplicated, false);
+      const [lease] = await fetchUntil(provider, queue, 1);
+      await provider.ack(lease!);
+      // What the DelayDispatcher sends for a held retry: the same id, the attempts made so far.
+      const [handed] = await provider.enqueue([{ queue, name: 'h', payload: 1, id: 'job-held-1', attempt: 1, lastError: 'boom' }]);
+      assert.deepEqual(handed, { id: 'job-held-1', deduplicated: false });
+      const [again] = await provider.enqueue([{ queue, name: 'h', payload: 1, id: 'job-held-1', attempt: 1, lastError: 'boom' }]);
+      assert.equal(again?.deduplicated, true, 'a repeated hand-over of the same attempt is still one message');
+      const [second] = await fetchUntil(provider, queue, 1);
+      assert.equal(second?.job.attempt, 2);
+      assert.equal(second?.job.lastError, 'boom');
+      await provider.ack(second!);
+      assert.equal((await provider.stats(queue)).waiting, 0);
+    } finally {
+      await provider.close();
+    }
+  });
+
+  it('hands pulled-ahead messages back on close, so another process gets them at once', async () => {
+    const prefix = `kt_pf_${randomUUID().slice(0, 8)}`;
+    prefixes.push(prefix);
+    const a = createNatsProvider({ servers: SERVICES.nats.url, prefix, store, prefetch: 32 });
+    const b = createNatsProvider({ servers: SERVICES.nats.url, prefix, store });
+    await a.connect();
+    await b.connect();
+    try {
+      const queue = freshQueueName('prefetch');
+      const ids = (await a.enqueue(Array.from({ length: 10 }, (_, i) => ({ queue, name: 'p', payload: i })))).map((r) => r.id);
+      const [one] = await fetchUntil(a, queue, 1, { leaseMs: 60_000 });
+      const stats = await a.stats(queue);
+      assert.equal(stats.active, 1, 'only the job handed out is active');
+      assert.equal(stats.waiting, 9, 'pulled-ahead messages still count as waiting');
+      await a.ack(one!);
+      await a.close();
+      // Well within the 60 s ack wait: only a NAK on close makes them available now.
+      const rest = await fetchUntil(b, queue, 9, { leaseMs: 60_000 });
+      for (const lease of rest) await b.ack(lease);
+      assert.deepEqual(new Set([one!, ...rest].map((l) => l.job.id)), new Set(ids));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('dedupKey holds through the ledger until the job is acked', async () => {
     const provider = makeProvider('dkey');
     await provider.connect();
