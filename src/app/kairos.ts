@@ -60,6 +60,8 @@ export class Kairos {
   private readonly unwire: Array<() => void> = [];
   private state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
   private urlValue: string | null = null;
+  /** When this app's in-memory counters (the overview's 'process' numbers) began. */
+  private readonly createdMs: number;
 
   /** @internal use createKairos */
   constructor(
@@ -70,6 +72,7 @@ export class Kairos {
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
+    this.createdMs = clock.now();
     this.live = new LiveEventHub();
     this.activity = new LaneActivity(clock);
     this.metrics = options.metrics ?? createMetrics({ clock, logger });
@@ -232,6 +235,7 @@ export class Kairos {
           queue: this.queueLane,
           scheduler: this.scheduler,
           nowMs: () => this.clock.now(),
+          processStartedMs: this.createdMs,
         }),
         workers: createWorkersView({ store: this.store, engine: this.engine, queueWorkers: () => this.queueLane.workerEntries() }),
       },

@@ -113,20 +113,27 @@ export function toRunView(run: RunRecord): z.input<typeof runSchema> {
 
 const stateCounts = z.record(z.string(), z.number());
 
+/** Where a number on the overview comes from: the store (every process, survives restarts), this process's memory since it started, or the queue provider, live. */
+const countSource = z.enum(['store', 'process', 'provider']);
+
 export const laneOverviewSchema = z.object({
   lane: z.enum(['local', 'queue', 'flow', 'workflow']),
   running: z.boolean(),
-  lastHour: stateCounts.describe('Runs in the last hour by state: flow/workflow runs created in it (current state, from the store); local and queue runs finished in it, as this process saw them.'),
+  lastHour: stateCounts.describe('Runs in the last hour by state: flow/workflow runs created in it (current state, from the store); local and queue runs finished in it, as this process saw them since processStartedMs.'),
   last24h: stateCounts.describe('The same over the last 24 hours.'),
-  failures24h: z.number(),
-  late24h: z.number().describe('Fires that started later than 1 s after their time (local, deployments).'),
-  missed24h: z.number(),
-  misfits: z.number(),
-  queueDepth: z.object({ waiting: z.number(), active: z.number(), delayed: z.number(), dead: z.number() }).nullable(),
+  failures24h: z.number().describe('flow/workflow: Failed + TimedOut + Crashed runs (store); queue: jobs dead-lettered (store, or this process for Redis); local: failed runs this process ran.'),
+  late24h: z.number().describe('Fires that started more than 1 s after their time: deployments from the store (schedule_fires), local jobs as this process ran them.'),
+  missed24h: z.number().describe('Fires missed beyond their grace time: deployments from the store, local jobs in this process.'),
+  misfits: z.number().describe('local: jobs currently flagged as misfits.'),
+  queueDepth: z.object({ waiting: z.number(), active: z.number(), delayed: z.number(), dead: z.number() }).nullable().describe('queue: live from the provider (stats()).'),
+  sources: z
+    .object({ runs: countSource, failures: countSource, late: countSource.nullable(), missed: countSource.nullable(), depth: countSource.nullable() })
+    .describe('Where each number of this lane comes from.'),
 });
 
 export const overviewSchema = z.object({
   generatedAtMs: z.number(),
+  processStartedMs: z.number().describe("Since when this process's in-memory counts (sources 'process') run: they reset on restart and cover this process only."),
   leader: z.boolean().describe('Whether this process leads deployment scheduling.'),
   lanes: z.array(laneOverviewSchema),
 });
