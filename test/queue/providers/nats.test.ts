@@ -80,7 +80,7 @@ describe('nats provider specifics', { skip }, () => {
       const [second] = await fetchUntil(provider, queue, 1);
       assert.equal(second?.job.attempt, 2);
       assert.equal(second?.job.lastError, 'boom');
-      await provider.ack(second!);
+      await provider.ack(second);
       assert.equal((await provider.stats(queue)).waiting, 0);
     } finally {
       await provider.close();
