@@ -84,9 +84,10 @@ export class FireProcessor {
         startedAtMs: null,
         schedulerId: this.schedulerId,
       };
-      if (!(await this.fires.tryInsert(fire))) return { fireKey: fire.fireKey, state: 'Duplicate', runId: null, reason: 'already recorded' };
-      // Older buffered fires go first; the common case (nothing buffered) costs one query.
-      let buffered = await this.fires.listBuffered(deployment.id);
+      // One round trip records the fire and lists older buffered fires (they go first).
+      const recorded = await this.fires.tryInsertListingBuffered(fire);
+      if (!recorded.inserted) return { fireKey: fire.fireKey, state: 'Duplicate', runId: null, reason: 'already recorded' };
+      let buffered = recorded.buffered;
       if (buffered.length > 0) {
         await this.drainLocked(deployment);
         buffered = await this.fires.listBuffered(deployment.id);

@@ -172,6 +172,29 @@ export function createFireRepository(sql: Sql) {
       );
       return changed > 0;
     },
+    /**
+     * `tryInsert` and `listBuffered(fire.deploymentId)` in one round trip on PostgreSQL (a fire on
+     * the scheduler's hot path needs both): whether this call recorded the fire, and the
+     * deployment's buffered fires, oldest first. SQLite has no data-modifying CTE; there it is two
+     * statements on the same synchronous connection, just as cheap.
+     */
+    async tryInsertListingBuffered(fire: StoredFire): Promise<{ inserted: boolean; buffered: StoredFire[] }> {
+      if (sql.dialect === 'sqlite') return { inserted: await this.tryInsert(fire), buffered: await this.listBuffered(fire.deploymentId) };
+      const rows = await sql.all<FireRow & { inserted_count: unknown }>(
+        `WITH ins AS (INSERT INTO schedule_fires (${FIRE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT (SELECT count(*) FROM ins) AS inserted_count, f.* FROM (SELECT 1 AS one) x
+         LEFT JOIN (SELECT ${FIRE_COLUMNS} FROM schedule_fires WHERE deployment_id = ? AND state = 'Buffered') f ON TRUE
+         ORDER BY f.fire_ms, f.fire_key`,
+        [
+          fire.fireKey, fire.deploymentId, fire.fireMs, fire.origin, fire.state, fire.runId, fire.reason, fire.parameters,
+          fire.recordedAtMs, fire.startedAtMs, fire.schedulerId, fire.deploymentId,
+        ],
+      );
+      return {
+        inserted: toNumber(rows[0]?.inserted_count ?? 0) > 0,
+        buffered: rows.filter((row) => row.fire_key !== null).map(toFire),
+      };
+    },
     async markStarted(fireKey: string, runId: string, startedAtMs: number, reason: string | null = null): Promise<void> {
       await sql.run("UPDATE schedule_fires SET state = 'Started', run_id = ?, started_at_ms = ?, reason = ? WHERE fire_key = ?", [
         runId, startedAtMs, reason, fireKey,

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { Store } from '../../store/store.js';
@@ -58,7 +58,7 @@ const LOCK_CLASS = 0x4b41_4952; // 'KAIR'
 export function advisoryLockLeader(options: AdvisoryLockOptions): LeaderElector {
   const { store, clock, logger, leaderPollMs } = options;
   const checkTimeoutMs = options.checkTimeoutMs ?? Math.max(5_000, leaderPollMs);
-  let client: pg.PoolClient | null = null;
+  let client: pg.Client | null = null;
   let leader = false;
   let stopped = false;
   let timer: TimerHandle | null = null;
@@ -75,8 +75,9 @@ export function advisoryLockLeader(options: AdvisoryLockOptions): LeaderElector 
     const dead = client;
     client = null;
     setLeader(false);
-    // Destroying the connection ends the session, which releases the lock if we still held it.
-    if (dead !== null) dead.release(error instanceof Error ? error : new Error('leader connection dropped'));
+    // Ending the connection ends the session, which releases the lock if we still held it.
+    if (dead !== null) void dead.end().catch(() => undefined);
+    if (error !== undefined) logger.debug({ err: error }, 'leader connection closed');
   };
 
   const withTimeout = <T>(work: Promise<T>): Promise<T> =>
@@ -97,13 +98,22 @@ export function advisoryLockLeader(options: AdvisoryLockOptions): LeaderElector 
   const round = async () => {
     try {
       if (client === null) {
-        const fresh = await store.pool.connect();
+        // Its own connection, not a pool slot: a pool starved by the run launcher, workers or the API
+        // can then neither delay the lock check nor make this process lose (or fail to take) the lead.
+        const fresh = new pg.Client({ ...store.pool.options, connectionTimeoutMillis: checkTimeoutMs });
         fresh.on('error', (error) => {
           if (client === fresh) dropClient(error);
         });
+        await withTimeout(fresh.connect()).catch(async (error: unknown) => {
+          await fresh.end().catch(() => undefined);
+          throw error;
+        });
         client = fresh;
-        // Let the server notice a vanished host quickly (seconds, not the OS default of hours).
-        await client.query('SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3');
+        // Let the server notice a vanished host quickly (seconds, not the OS default of hours), and
+        // never let a check wait on the server longer than the check timeout.
+        await client.query(
+          `SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3; SET statement_timeout = ${Math.ceil(checkTimeoutMs)}`,
+        );
       }
       const current = client;
       if (leader) {
@@ -142,12 +152,9 @@ export function advisoryLockLeader(options: AdvisoryLockOptions): LeaderElector 
       const held = client;
       client = null;
       if (held !== null) {
-        try {
-          if (leader) await held.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, store.schema]);
-          held.release();
-        } catch (error) {
-          held.release(error instanceof Error ? error : new Error(String(error)));
-        }
+        // Closing the session releases the lock; unlocking first just makes it explicit in the logs.
+        if (leader) await held.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, store.schema]).catch(() => undefined);
+        await held.end().catch(() => undefined);
       }
       setLeader(false);
     },

@@ -23,6 +23,12 @@ export interface SchedulerOptions {
   pendingRetryMs?: number;
   /** At most this many overdue fires per deployment are recorded one by one as Missed; the rest in one summary. Default 1000. */
   maxMissedRecorded?: number;
+  /**
+   * Wake this long before a fire is due, read the deployments then, and start the fire at its
+   * instant: the store read is taken off the fire's critical path. Default 25 on PostgreSQL (a
+   * round trip on a busy server), 0 on SQLite (reads are synchronous and take microseconds).
+   */
+  prefetchMs?: number;
   /** Who leads. Default: an advisory lock on PostgreSQL, always this process on SQLite. */
   leaderElector?: LeaderElector;
 }
@@ -43,6 +49,7 @@ export class DeploymentScheduler {
   private readonly pollMs: number;
   private readonly pendingRetryMs: number;
   private readonly maxMissedRecorded: number;
+  private readonly prefetchMs: number;
   private readonly triggers = new Map<string, { updatedAtMs: number; trigger: Trigger }>();
   private timer: TimerHandle | null = null;
   private running = false;
@@ -57,6 +64,7 @@ export class DeploymentScheduler {
     this.pendingRetryMs = options.pendingRetryMs ?? 10_000;
     this.maxMissedRecorded = options.maxMissedRecorded ?? 1_000;
     const store = this.deployments.store;
+    this.prefetchMs = Math.max(0, options.prefetchMs ?? (store.dialect === 'postgres' ? 25 : 0));
     this.elector =
       options.leaderElector ??
       (store.dialect === 'postgres'
@@ -132,7 +140,7 @@ export class DeploymentScheduler {
     const live = new Set(deployments.map((d) => d.id));
     // Deployments are independent (each is serialised on its own), so their fires go out together:
     // the last of many per-second deployments is not late by the sum of the others' round trips.
-    const dues = await Promise.all(deployments.map((deployment) => this.fireDue(deployment, nowMs)));
+    const dues = await Promise.all(deployments.map((deployment) => this.fireDue(deployment, nowMs, nowMs + this.prefetchMs)));
     if (!this.elector.isLeader) return;
     for (const dueMs of dues) if (dueMs !== null) wakeMs = Math.min(wakeMs, dueMs);
     for (const id of this.triggers.keys()) if (!live.has(id)) this.triggers.delete(id);
@@ -140,12 +148,15 @@ export class DeploymentScheduler {
     await this.retryStalePending(nowMs);
     if (this.running && this.elector.isLeader) {
       this.nextWakeMs = wakeMs;
-      this.timer = this.clock.setTimer(() => this.wake(), Math.max(0, wakeMs - this.clock.now()));
+      this.timer = this.clock.setTimer(() => this.wake(), Math.max(0, wakeMs - this.prefetchMs - this.clock.now()));
     }
   }
 
-  /** Deals with every fire of `deployment` due by `nowMs`; returns when the next one is due. */
-  private async fireDue(deployment: Deployment, nowMs: number): Promise<number | null> {
+  /**
+   * Deals with every fire of `deployment` due by `horizonMs` (now + prefetchMs), each not before its
+   * due instant; returns when the next one is due.
+   */
+  private async fireDue(deployment: Deployment, nowMs: number, horizonMs: number): Promise<number | null> {
     const trigger = this.triggerOf(deployment);
     const { processor, repository } = this.deployments;
     let cursor = deployment.lastFireMs;
@@ -153,11 +164,13 @@ export class DeploymentScheduler {
     let nextDueMs: number | null = null;
     for (let fireMs = trigger.next(cursor); fireMs !== null; fireMs = trigger.next(cursor)) {
       const dueMs = fireMs + jitterFor(deployment, fireMs, deployment.jitterMs > 0 ? trigger.next(fireMs) : null);
-      if (dueMs > nowMs) {
+      if (dueMs > horizonMs) {
         nextDueMs = dueMs;
         break;
       }
-      if (!this.elector.isLeader) break;
+      // Woken early (prefetch): the deployments are read; start the fire at its instant, never before.
+      if (dueMs > this.clock.now()) await this.until(dueMs);
+      if (!this.elector.isLeader || !this.running) break;
       if (nowMs - fireMs > deployment.catchupWindowMs) {
         if (missed >= this.maxMissedRecorded) {
           // A long outage: do not write a row per missed fire; jump to the catch-up window.
@@ -176,6 +189,10 @@ export class DeploymentScheduler {
     // Once per tick: a scheduler that dies before this re-reaches these fires, and finds them recorded.
     if (cursor > deployment.lastFireMs) await repository.advanceCursor(deployment.id, cursor);
     return nextDueMs;
+  }
+
+  private until(atMs: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimer(resolve, Math.max(0, atMs - this.clock.now())));
   }
 
   private triggerOf(deployment: Deployment): Trigger {
