@@ -457,7 +457,8 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
     },
 
     async ack(lease) {
-      await settleOffset(lease);
+      // A lost lease: the record is live again (here or at another member); its next holder releases the claims.
+      if (!(await settleOffset(lease))) return;
       await ledger.releaseDedupKeys('kafka', lease.job.queue, claimsOf(lease.job));
     },
 

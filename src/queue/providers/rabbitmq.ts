@@ -385,10 +385,10 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
 
     async ack(lease) {
       const held = settle(lease);
-      if (held !== null) {
-        held.channel.ack(held.msg);
-        await settled(held.consumer);
-      }
+      // A lost lease: the message went back to the queue and is live; its next holder releases the claims.
+      if (held === null) return;
+      held.channel.ack(held.msg);
+      await settled(held.consumer);
       await ledger.releaseDedupKeys('rabbitmq', lease.job.queue, claimsOf(lease.job));
     },
 
