@@ -1,4 +1,4 @@
-import { CloudTasksClient } from '@google-cloud/tasks';
+import type { CloudTasksClient } from '@google-cloud/tasks';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConfigError, ProviderUnavailableError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
@@ -125,6 +125,8 @@ export function createCloudTasksProvider(options: CloudTasksProviderOptions): Cl
 
   async function newClient(): Promise<CloudTasksClient> {
     if (options.client !== undefined) return options.client;
+    // Loaded on connect, not on import: the Google client costs ~150 ms to load, paid only by its users.
+    const { CloudTasksClient } = await import('@google-cloud/tasks');
     if (options.emulatorHost === undefined) return new CloudTasksClient(options.clientOptions);
     const [host, port] = splitHostPort(options.emulatorHost);
     // The emulator speaks plain gRPC: insecure channel credentials from the client's own gRPC stack.

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaConfig, KafkaMessage, LogEntry, Producer } from 'kafkajs';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import { ConfigError, ProviderUnavailableError } from '../../errors.js';
@@ -107,20 +107,25 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
   const maxBuffered = Math.max(1, options.maxBufferedMessages ?? 1_000);
   const displayAddress = options.brokers.join(',');
 
-  const kafka = new Kafka({
-    ...options.kafka,
-    brokers: options.brokers,
-    clientId: options.clientId ?? 'kairos',
-    // kafkajs logs to the console by default; the library never does: route it to the injected logger.
-    logLevel: logLevel.WARN,
-    logCreator: () => (entry: LogEntry) => {
-      const { message, ...rest } = entry.log;
-      const line = { kafka: entry.namespace, ...rest };
-      if (entry.level === logLevel.ERROR) logger.error(line, message);
-      else logger.warn(line, message);
-    },
-  });
+  /** Loaded on connect, not on import: kafkajs is paid for only by those who use Kafka. */
+  async function newKafka(): Promise<Kafka> {
+    const { Kafka: KafkaClient, logLevel } = await import('kafkajs');
+    return new KafkaClient({
+      ...options.kafka,
+      brokers: options.brokers,
+      clientId: options.clientId ?? 'kairos',
+      // kafkajs logs to the console by default; the library never does: route it to the injected logger.
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry: LogEntry) => {
+        const { message, ...rest } = entry.log;
+        const line = { kafka: entry.namespace, ...rest };
+        if (entry.level === logLevel.ERROR) logger.error(line, message);
+        else logger.warn(line, message);
+      },
+    });
+  }
 
+  let kafka: Kafka | null = null;
   let producer: Producer | null = null;
   let admin: Admin | null = null;
   let closed = false;
@@ -133,9 +138,9 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
   const groupOf = (queue: string): string => `${prefix}.${queue.replace(/[^A-Za-z0-9._-]/g, '_')}.workers`;
   const tokenOf = (queue: string, d: Delivery): string => `${queue}#${d.partition}#${d.offset}#${d.deliveries}`;
 
-  function live(): { producer: Producer; admin: Admin } {
-    if (closed || producer === null || admin === null) throw closedError('kafka');
-    return { producer, admin };
+  function live(): { kafka: Kafka; producer: Producer; admin: Admin } {
+    if (closed || kafka === null || producer === null || admin === null) throw closedError('kafka');
+    return { kafka, producer, admin };
   }
 
   function ensure(queue: string): Promise<void> {
@@ -201,7 +206,7 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
     await ensure(queue);
     const topic = topicOf(queue);
     const groupId = groupOf(queue);
-    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    const consumer = live().kafka.consumer({ groupId, allowAutoTopicCreation: false });
     const state: QueueConsumer = {
       consumer,
       groupId,
@@ -336,9 +341,10 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
     async connect() {
       if (closed) throw closedError('kafka');
       if (producer !== null) return;
+      const client = kafka ?? (await newKafka());
       const [nextProducer, nextAdmin] = await connectWithRetries('kafka', displayAddress, options, async () => {
-        const p = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
-        const a = kafka.admin();
+        const p = client.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+        const a = client.admin();
         try {
           await p.connect();
           await a.connect();
@@ -349,6 +355,7 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
           throw error;
         }
       });
+      kafka = client;
       producer = nextProducer;
       admin = nextAdmin;
     },
