@@ -344,7 +344,8 @@ export function createNatsProvider(options: NatsProviderOptions = {}): QueueProv
       let buffer = buffers.get(queue);
       if (buffer === undefined) buffers.set(queue, (buffer = []));
       // A buffered message whose ack wait (nearly) ran out has been or is about to be redelivered: drop it.
-      const freshAfterMs = clock.now() - leaseMs + DUE_TOLERANCE_MS;
+      // The margin is a quarter of the lease at most, so short leases (tests, fast reclaim) keep their buffer.
+      const freshAfterMs = clock.now() - leaseMs + Math.min(DUE_TOLERANCE_MS, leaseMs / 4);
       for (let i = buffer.length - 1; i >= 0; i -= 1) if (buffer[i]!.receivedAtMs < freshAfterMs) buffer.splice(i, 1);
       if (buffer.length < fetchOptions.max) {
         const want = Math.max(fetchOptions.max, prefetch) - buffer.length;
