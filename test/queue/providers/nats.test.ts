@@ -113,6 +113,25 @@ describe('nats provider specifics', { skip }, () => {
     }
   });
 
+  it('a short lease keeps its pulled-ahead messages: the next fetch gets them on their first attempt', async () => {
+    const provider = makeProvider('short');
+    await provider.connect();
+    try {
+      const queue = freshQueueName('short');
+      await provider.enqueue(Array.from({ length: 5 }, (_, i) => ({ queue, name: 's', payload: i })));
+      const [first] = await fetchUntil(provider, queue, 1, { leaseMs: 600 });
+      const rest = await provider.fetch(queue, { max: 4, leaseMs: 600, waitMs: 0 });
+      assert.equal(rest.length, 4, 'served from the buffer, not dropped as stale');
+      assert.deepEqual(
+        rest.map((l) => l.job.attempt),
+        [1, 1, 1, 1],
+      );
+      for (const lease of [first!, ...rest]) await provider.ack(lease);
+    } finally {
+      await provider.close();
+    }
+  });
+
   it('dedupKey holds through the ledger until the job is acked', async () => {
     const provider = makeProvider('dkey');
     await provider.connect();
