@@ -1,4 +1,4 @@
-import type { Admin, Consumer, Kafka, KafkaConfig, KafkaMessage, LogEntry, Producer } from 'kafkajs';
+import type { Admin, Kafka, KafkaConfig, LogEntry, Producer } from 'kafkajs';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import { ConfigError, ProviderUnavailableError } from '../../errors.js';
@@ -9,6 +9,7 @@ import { closedError, connectWithRetries, type ConnectRetryOptions } from './bro
 import { toJob } from './broker/jobs.js';
 import { decodeJob, encodeJob } from './kafka/messages.js';
 import { OffsetTracker } from './kafka/offsets.js';
+import { commit, resumeIfDrained, wake, type Delivery, type QueueConsumer } from './kafka/consumer-state.js';
 
 /** Options of {@link createKafkaProvider}. */
 export interface KafkaProviderOptions extends ConnectRetryOptions {
@@ -44,29 +45,6 @@ const CAPABILITIES: ProviderCapabilities = {
 
 /** Clock skew tolerated before a future `runAtMs` counts as a delay this provider cannot hold. */
 const DUE_TOLERANCE_MS = 1_000;
-
-interface Delivery {
-  partition: number;
-  offset: bigint;
-  message: KafkaMessage;
-  /** Deliveries of this record in this process (a lease that ran out hands it out again). */
-  deliveries: number;
-}
-
-interface QueueConsumer {
-  consumer: Consumer;
-  groupId: string;
-  topic: string;
-  tracker: OffsetTracker;
-  buffer: Delivery[];
-  paused: boolean;
-  waiters: Set<() => void>;
-  /** Commit offsets waiting for the next commitOffsets call, by partition. */
-  dirty: Map<number, bigint>;
-  committing: Promise<void> | null;
-  nextCommit: Promise<void> | null;
-  dead: boolean;
-}
 
 /**
  * A queue provider on Kafka (kafkajs): one topic per queue, one consumer group per queue, pull-style
@@ -186,10 +164,6 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
     return claims;
   }
 
-  function wake(state: QueueConsumer): void {
-    for (const waiter of [...state.waiters]) waiter();
-  }
-
   function consumerFor(queue: string): Promise<QueueConsumer> {
     let pending = consumers.get(queue);
     if (pending === undefined) {
@@ -259,28 +233,6 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
     return state;
   }
 
-  /** Sends the pending commit offsets: one commitOffsets in flight per queue, later acks share the next. */
-  function commit(state: QueueConsumer): Promise<void> {
-    if (state.nextCommit !== null) return state.nextCommit;
-    const start = (): Promise<void> => {
-      const offsets = [...state.dirty].map(([partition, offset]) => ({ topic: state.topic, partition, offset: offset.toString() }));
-      state.dirty.clear();
-      const run = offsets.length === 0 ? Promise.resolve() : state.consumer.commitOffsets(offsets);
-      state.committing = run;
-      void run.catch(() => undefined).finally(() => {
-        if (state.committing === run) state.committing = null;
-      });
-      return run;
-    };
-    if (state.committing === null) return start();
-    const next = state.committing.catch(() => undefined).then(() => {
-      state.nextCommit = null;
-      return start();
-    });
-    state.nextCommit = next;
-    return next;
-  }
-
   /** Marks the lease's record done; resolves once the commit it allowed (if any) is on the broker. */
   async function settleOffset(lease: Lease): Promise<boolean> {
     const held = leases.get(lease.token);
@@ -301,15 +253,8 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
         );
       }
     }
-    resumeIfDrained(state);
+    resumeIfDrained(state, maxBuffered);
     return true;
-  }
-
-  function resumeIfDrained(state: QueueConsumer): void {
-    if (state.paused && state.buffer.length < maxBuffered / 2) {
-      state.paused = false;
-      state.consumer.resume([{ topic: state.topic }]);
-    }
   }
 
   /** Hands records whose in-process lease ran out back to the front of the buffer. */
@@ -444,7 +389,7 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
             if (commitOffset !== null) state.dirty.set(delivery.partition, commitOffset);
           }
         }
-        resumeIfDrained(state);
+        resumeIfDrained(state, maxBuffered);
         if (taken.length > 0) return taken;
         const remainingMs = deadline - clock.now();
         if (remainingMs <= 0 || state.dead) return [];
