@@ -54,6 +54,7 @@ export class DeploymentScheduler {
   private timer: TimerHandle | null = null;
   private running = false;
   private ticking: Promise<void> | null = null;
+  private housekeeping: Promise<void> | null = null;
   private again = false;
   private nextWakeMs: number | null = null;
 
@@ -100,6 +101,7 @@ export class DeploymentScheduler {
     this.running = false;
     this.sleep();
     await this.ticking;
+    await this.housekeeping;
     await this.elector.stop();
   }
 
@@ -124,7 +126,10 @@ export class DeploymentScheduler {
 
   /** Resolves when no tick is in progress (tests drive a fake clock and then wait for this). */
   async whenIdle(): Promise<void> {
-    while (this.ticking !== null) await this.ticking;
+    while (this.ticking !== null || this.housekeeping !== null) {
+      await this.ticking;
+      await this.housekeeping;
+    }
   }
 
   private sleep(): void {
@@ -144,8 +149,13 @@ export class DeploymentScheduler {
     if (!this.elector.isLeader) return;
     for (const dueMs of dues) if (dueMs !== null) wakeMs = Math.min(wakeMs, dueMs);
     for (const id of this.triggers.keys()) if (!live.has(id)) this.triggers.delete(id);
-    await this.drainBuffered();
-    await this.retryStalePending(nowMs);
+    // Housekeeping (buffered fires, stale Pending fires) starts runs through the launcher and may be
+    // slow; it runs beside the loop, so it never delays the timer of the next fire.
+    if (this.housekeeping === null) {
+      this.housekeeping = this.housekeep(nowMs)
+        .catch((error: unknown) => this.deployments.logger.error({ err: error }, 'scheduler housekeeping failed; retrying at the next tick'))
+        .finally(() => (this.housekeeping = null));
+    }
     if (this.running && this.elector.isLeader) {
       this.nextWakeMs = wakeMs;
       this.timer = this.clock.setTimer(() => this.wake(), Math.max(0, wakeMs - this.prefetchMs - this.clock.now()));
@@ -193,6 +203,11 @@ export class DeploymentScheduler {
 
   private until(atMs: number): Promise<void> {
     return new Promise((resolve) => this.clock.setTimer(resolve, Math.max(0, atMs - this.clock.now())));
+  }
+
+  private async housekeep(nowMs: number): Promise<void> {
+    await this.drainBuffered();
+    await this.retryStalePending(nowMs);
   }
 
   private triggerOf(deployment: Deployment): Trigger {
