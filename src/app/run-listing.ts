@@ -78,5 +78,17 @@ export function createRunPager(store: Store): RunPager {
       const last = runs[runs.length - 1];
       return { runs, nextCursor: rows.length > request.limit && last !== undefined ? encodeCursor(last) : null };
     },
+    async stepStates(runIds) {
+      if (runIds.length === 0) return [];
+      const sql = `SELECT run_id, step_key, state FROM engine_steps WHERE run_id IN (${runIds.map(() => '?').join(', ')})`;
+      let rows: Array<{ run_id: string; step_key: string; state: string }>;
+      if (store.dialect === 'sqlite') {
+        rows = store.db.prepare(sql).all(...runIds) as typeof rows;
+      } else {
+        let n = 0;
+        rows = (await store.pool.query(sql.replace(/\?/g, () => `$${++n}`), [...runIds])).rows as typeof rows;
+      }
+      return rows.map((row) => ({ runId: row.run_id, key: row.step_key, state: row.state }));
+    },
   };
 }

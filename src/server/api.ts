@@ -41,7 +41,7 @@ export function kairosRouteModules(deps: ApiDependencies): RouteModule[] {
     overviewRoutes({ overview: lanes.overview }),
     localRoutes({ local: lanes.local }),
     deploymentsRoutes({ deployments: lanes.deployments }),
-    flowsRoutes({ engine: lanes.engine }),
+    flowsRoutes({ engine: lanes.engine, runs: lanes.runs }),
     runsRoutes({ engine: lanes.engine, runs: lanes.runs }),
     eventLogRoutes({ bus: lanes.bus }),
     queuesRoutes({ queue: lanes.queue, workers: lanes.workers }),

@@ -4,7 +4,7 @@ import type { FlowDefinition } from '../../engine/flow/define.js';
 import type { RunKind } from '../../engine/types.js';
 import { DefinitionNotFoundError } from '../../errors.js';
 import { defineRoute, type RouteModule } from '../route.js';
-import { nameParam, requireLane, runSchema, toRunView } from './lanes.js';
+import { nameParam, requireLane, runSchema, toRunView, type RunPager } from './lanes.js';
 
 /**
  * Flows (DAGs) and workflows as registered with the engine: their definitions, the flow graph drawn
@@ -52,7 +52,7 @@ function flowView(definition: FlowDefinition<unknown>): z.input<typeof flowSchem
   return { name: definition.name, description: definition.description ?? null, graph: { nodes: graph.nodes, edges: graph.edges } };
 }
 
-export function flowsRoutes(options: { engine: Engine | undefined }): RouteModule {
+export function flowsRoutes(options: { engine: Engine | undefined; runs?: RunPager | undefined }): RouteModule {
   const lane = (): Engine => requireLane(options.engine, 'flow and workflow engine');
   return {
     name: 'flows',
@@ -84,17 +84,22 @@ export function flowsRoutes(options: { engine: Engine | undefined }): RouteModul
           const engine = lane();
           const definition = find(engine, params.name, 'flow') as FlowDefinition<unknown>;
           const runs = await engine.listRuns({ name: params.name, kind: 'flow', limit: query.runs ?? 20 });
-          const grid = await Promise.all(
-            runs.map(async (run) => {
-              const tasks: Record<string, string> = {};
-              for (const step of await engine.repo.listSteps(run.id)) {
-                const task = step.key.replace(/\[\d+\]$/, '');
-                const previous = tasks[task];
-                tasks[task] = previous === undefined ? step.state : worse(previous, step.state);
-              }
-              return { run: toRunView(run), tasks };
-            }),
-          );
+          // One query for every run's step states when the store offers it (20 parallel journal reads
+          // queue up on a PostgreSQL pool: p99 60 ms vs 4 ms at 1M steps, bench/results/api.md).
+          const ids = runs.map((run) => run.id);
+          const steps =
+            options.runs?.stepStates !== undefined
+              ? await options.runs.stepStates(ids)
+              : (await Promise.all(ids.map(async (runId) => (await engine.repo.listSteps(runId)).map((step) => ({ runId, key: step.key, state: step.state }))))).flat();
+          const tasksOf = new Map<string, Record<string, string>>(ids.map((id) => [id, {}]));
+          for (const step of steps) {
+            const tasks = tasksOf.get(step.runId);
+            if (tasks === undefined) continue;
+            const task = step.key.replace(/\[\d+\]$/, '');
+            const previous = tasks[task];
+            tasks[task] = previous === undefined ? step.state : worse(previous, step.state);
+          }
+          const grid = runs.map((run) => ({ run: toRunView(run), tasks: tasksOf.get(run.id) ?? {} }));
           return { ...flowView(definition), grid };
         },
       }),

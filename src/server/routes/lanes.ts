@@ -47,6 +47,8 @@ export interface RunPageRequest {
 export interface RunPager {
   /** Newest first; `nextCursor` is null on the last page. Throws InvalidRequestError on a bad cursor. */
   page(request: RunPageRequest): Promise<{ runs: RunRecord[]; nextCursor: string | null }>;
+  /** The step keys and states of several runs in one query (the flow grid), without inputs and outputs. */
+  stepStates?(runIds: readonly string[]): Promise<Array<{ runId: string; key: string; state: string }>>;
 }
 
 /** Throws a 404 naming the lane when it is not running here. */
