@@ -1,16 +1,16 @@
 /**
  * How long the web UI's Runs page takes to show its first page with 100 000 runs in the store.
  *
- *   node --import tsx bench/ui/runs-page.ts [--runs 100000] [--loads 5]
+ *   node --import tsx bench/ui/runs-page.ts [--runs 100000] [--steps-per-run 10] [--loads 5]
  *
  * Seeds a temporary SQLite store with finished flow/workflow runs (plain INSERTs: this measures the
  * page, not the engine), starts `kairos dev --port 0` on it, and loads /runs in the system Chromium
  * (a fresh profile per load, so nothing is cached) until its 50 rows are on screen. Also times
  * GET /api/runs?limit=50 (first page and a deep cursor page) from Node. Target: ≤ 1 s per page load.
  */
-import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { seedRuns } from '../api/seed.js';
 import { launchBrowser, startDevOn } from './support.js';
 
 const arg = (name: string, fallback: number): number => {
@@ -19,33 +19,20 @@ const arg = (name: string, fallback: number): number => {
 };
 const RUNS = arg('runs', 100_000);
 const LOADS = arg('loads', 5);
-const STATES = ['Completed', 'Completed', 'Completed', 'Completed', 'Failed', 'Cancelled', 'TimedOut'];
+const STEPS_PER_RUN = arg('steps-per-run', 10);
 
-function seed(path: string): void {
+/** Finished runs and their journal (bench/api/seed.ts: 10 step rows per run by default, so 1 000 000 with 100 000 runs). */
+async function seed(path: string): Promise<void> {
   const store = openSqliteStore({ path });
-  if (store.dialect !== 'sqlite') throw new Error('expected sqlite');
-  const insert = store.db.prepare(
-    `INSERT INTO engine_runs (id, kind, name, params, state, created_ms, scheduled_ms, started_ms, ended_ms, updated_ms, error, result)
-     VALUES (?, ?, ?, '{}', ?, ?, ?, ?, ?, ?, ?, 'null')`,
-  );
-  const t0 = Date.now() - RUNS * 1_000;
-  store.db.transaction(() => {
-    for (let i = 0; i < RUNS; i++) {
-      const created = t0 + i * 1_000;
-      const state = STATES[i % STATES.length] ?? 'Completed';
-      const kind = i % 3 === 0 ? 'workflow' : 'flow';
-      const error = state === 'Failed' ? JSON.stringify({ name: 'Error', message: `failure ${i}` }) : null;
-      insert.run(randomUUID(), kind, kind === 'flow' ? `etl-${i % 20}` : `wf-${i % 5}`, state, created, created, created + 5, created + 400, created + 400, error);
-    }
-  })();
-  void store.close();
+  await seedRuns(store, { runs: RUNS, stepsPerRun: STEPS_PER_RUN, spanMs: RUNS * 1_000, gridFlow: { name: 'nightly-etl', tasks: ['tables', 'extract', 'validate', 'transform', 'load', 'report'] } });
+  await store.close();
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 const seedStarted = Date.now();
 const { dir, dbPath } = startDevOn.tempStore();
-seed(dbPath);
+await seed(dbPath);
 const seedMs = Date.now() - seedStarted;
 const dev = await startDevOn(dbPath);
 const browser = await launchBrowser();
@@ -78,7 +65,7 @@ try {
   }
   const row = (what: string, xs: number[], target: number | null): string =>
     `| ${what} | ${median(xs).toFixed(0)} | ${Math.max(...xs).toFixed(0)} | ${target === null ? '—' : `${target}`} | ${target === null ? '—' : (median(xs) / target).toFixed(2)} |`;
-  console.log(`\nRuns page with ${RUNS.toLocaleString('en')} runs in the store (seeded in ${(seedMs / 1000).toFixed(1)} s), ${LOADS} loads each\n`);
+  console.log(`\nRuns page with ${RUNS.toLocaleString('en')} runs and ${(RUNS * STEPS_PER_RUN).toLocaleString('en')} step records in the store (seeded in ${(seedMs / 1000).toFixed(1)} s), ${LOADS} loads each\n`);
   console.log('| what | median ms | max ms | target ms | median / target |');
   console.log('|---|---|---|---|---|');
   console.log(row('/runs page: navigation → 50 rows on screen (Chromium, cold profile)', pageLoads, 1_000));
