@@ -3,15 +3,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { crashQueuesIn, deleteNatsQueues } from '../queue/providers/broker-cleanup.js';
+import { chaosQueuesOn, crashQueuesIn, deleteNatsQueues } from '../queue/providers/broker-cleanup.js';
 import { SERVICES, serviceSkip } from '../support/services.js';
 import { runCrashTest, type CrashTestOptions } from './queue-crash.js';
 
 const skip = await serviceSkip('nats', 'queue chaos: kill -9 on nats');
 // The Kairos store beside the broker (held jobs, dead-letter ledger) is a SQLite file in this folder.
 const dir = mkdtempSync(join(tmpdir(), 'kairos-chaos-nats-'));
+// Queues that existed before: anything new after the run is this test's, even if it failed early.
+const before = skip === false ? await chaosQueuesOn('nats', SERVICES.nats.url) : new Set<string>();
 after(async () => {
-  if (skip === false) await deleteNatsQueues(SERVICES.nats.url, crashQueuesIn(dir));
+  if (skip === false) {
+    const mine = new Set(crashQueuesIn(dir));
+    for (const queue of await chaosQueuesOn('nats', SERVICES.nats.url)) if (!before.has(queue)) mine.add(queue);
+    await deleteNatsQueues(SERVICES.nats.url, [...mine]);
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 

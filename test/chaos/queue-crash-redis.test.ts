@@ -3,15 +3,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { crashQueuesIn, deleteRedisQueues } from '../queue/providers/broker-cleanup.js';
+import { chaosQueuesOn, crashQueuesIn, deleteRedisQueues } from '../queue/providers/broker-cleanup.js';
 import { SERVICES, serviceSkip } from '../support/services.js';
 import { runCrashTest, type CrashTestOptions } from './queue-crash.js';
 
 const skip = await serviceSkip('redis', 'queue chaos: kill -9 on redis');
 // The Kairos store beside the broker (held jobs, dead-letter ledger) is a SQLite file in this folder.
 const dir = mkdtempSync(join(tmpdir(), 'kairos-chaos-redis-'));
+// Queues that existed before: anything new after the run is this test's, even if it failed early.
+const before = skip === false ? await chaosQueuesOn('redis', SERVICES.redis.url) : new Set<string>();
 after(async () => {
-  if (skip === false) await deleteRedisQueues(SERVICES.redis.url, crashQueuesIn(dir));
+  if (skip === false) {
+    const mine = new Set(crashQueuesIn(dir));
+    for (const queue of await chaosQueuesOn('redis', SERVICES.redis.url)) if (!before.has(queue)) mine.add(queue);
+    await deleteRedisQueues(SERVICES.redis.url, [...mine]);
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import amqp from 'amqplib';
 import { ConfigError, ProviderUnavailableError } from '../../../src/errors.js';
+import type { QueueProvider } from '../../../src/queue/contract.js';
 import { createRabbitmqProvider, type RabbitmqProviderOptions } from '../../../src/queue/providers/rabbitmq.js';
 import { fetchUntil, freshQueueName, runQueueProviderContract } from '../../contract/queue-provider.js';
 import { runQueueRuntimeContract } from '../../contract/queue-runtime.js';
@@ -42,19 +43,26 @@ async function cleanup(queues: readonly string[]): Promise<void> {
   }
 }
 
-// Queue names are random per test; record them by wrapping freshQueueName's output through ensureQueue.
-const queueNames: string[] = [];
-function tracked<T extends { ensureQueue(q: string): Promise<void>; enqueue: unknown; fetch: unknown }>(provider: T): T {
-  const ensure = provider.ensureQueue.bind(provider);
-  provider.ensureQueue = (q: string) => {
-    queueNames.push(q);
-    return ensure(q);
+// Queue names are random per test; record every queue a provider touches (a queue is declared on
+// first use by ensureQueue, enqueue, fetch or stats) so `after` can delete them.
+const queueNames = new Set<string>();
+function tracked(provider: QueueProvider): QueueProvider {
+  const ensureQueue = provider.ensureQueue.bind(provider);
+  const enqueue = provider.enqueue.bind(provider);
+  const fetch = provider.fetch.bind(provider);
+  const stats = provider.stats.bind(provider);
+  provider.ensureQueue = (q) => (queueNames.add(q), ensureQueue(q));
+  provider.stats = (q) => (queueNames.add(q), stats(q));
+  provider.fetch = (q, o) => (queueNames.add(q), fetch(q, o));
+  provider.enqueue = (jobs) => {
+    for (const job of jobs) queueNames.add(job.queue);
+    return enqueue(jobs);
   };
   return provider;
 }
 
 after(async () => {
-  if (skip === false) await cleanup(queueNames);
+  if (skip === false) await cleanup([...queueNames]);
   await dispose();
 });
 
