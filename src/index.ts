@@ -190,6 +190,7 @@ export {
   type QueueStats,
   type HealthReport,
   type HeldJobStore,
+  type HeldJob,
 } from './queue/contract.js';
 export {
   createQueueClient,

@@ -193,16 +193,42 @@ export interface QueueProvider {
 }
 
 /**
+ * A held job's row as one party saw it: `generation` is bumped by every change to the row (a new hold
+ * of the same id, a take, a release), so a confirm or release for an older generation does nothing.
+ */
+export interface HeldJob {
+  job: Job;
+  generation: number;
+}
+
+/**
  * Where Kairos holds jobs a broker cannot delay, and records dead letters and dedup keys for pure
  * brokers. Implemented on the Kairos store (SQLite or PostgreSQL).
+ *
+ * Life of a held row: held ─► (due) taken by a dispatcher ─► handed to the broker ─► confirmed (deleted).
+ * A handed-over job can be delivered, fail and be held again before the dispatcher confirms; that new
+ * hold replaces the taken row with a new generation, and the late confirm (for the old generation)
+ * leaves it alone. A worker holding a retry `pinned` keeps it from every dispatcher until it has acked
+ * the delivery and calls `release` — a broker that deduplicates by job id would otherwise drop the
+ * hand-over as a duplicate of the delivery still being acked.
  */
 export interface HeldJobStore {
-  /** Holds a job until `job.runAtMs`. Idempotent by job id. */
-  hold(job: Job): Promise<void>;
+  /**
+   * Holds a job until `job.runAtMs`. A job id already held and never taken is kept as it is (enqueueing
+   * one id twice makes one job) and `null` is returned; a row that was taken or pinned — the same job,
+   * handed over and back again — is replaced. `pinned`: no dispatcher takes the row until `release`, or
+   * until the claim time (`claimMs`) passes if the holder died.
+   */
+  hold(job: Job, options?: { pinned?: boolean }): Promise<HeldJob | null>;
+  /** Unpins a row held `pinned`, if it is still the generation `hold` returned. */
+  release(held: HeldJob): Promise<void>;
   /** Atomically takes up to `max` held jobs due at `nowMs` — claimed so that two dispatchers never both hand one over. */
-  takeDue(nowMs: number, max: number): Promise<Job[]>;
-  /** Confirms the jobs returned by `takeDue` were handed to the broker. Until then they are retaken after a timeout. */
-  confirmHandedOver(ids: readonly string[]): Promise<void>;
+  takeDue(nowMs: number, max: number): Promise<HeldJob[]>;
+  /**
+   * Confirms the jobs returned by `takeDue` were handed to the broker: deletes each row still at the
+   * generation it was taken at. Until then they are retaken after a timeout.
+   */
+  confirmHandedOver(taken: readonly HeldJob[]): Promise<void>;
   /** The earliest run time of any held job, for the dispatcher's timer. */
   nextDueMs(): Promise<number | null>;
   countHeld(queue: string): Promise<number>;

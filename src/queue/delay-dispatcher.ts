@@ -6,7 +6,9 @@
  * earlier jobs in the same store. When it fires, the dispatcher takes due jobs (claimed in the store,
  * so two dispatchers never both hand one over), enqueues them on the provider, and only then confirms
  * the hand-over. If it dies in between, the claim times out and another dispatcher hands the jobs over
- * again: at-least-once, like everything else in the queue lane.
+ * again: at-least-once, like everything else in the queue lane. The confirm deletes only the row
+ * generation it took, so a job that came back (delivered, failed, held again) before the confirm
+ * stays held.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
@@ -98,12 +100,13 @@ export class DelayDispatcher {
   async dispatchDue(): Promise<number> {
     let handed = 0;
     for (;;) {
-      const jobs = await this.heldJobs.takeDue(this.clock.now(), this.batchSize);
-      if (jobs.length === 0) return handed;
-      await this.provider.enqueue(jobs.map(heldToNewJob));
-      await this.heldJobs.confirmHandedOver(jobs.map((job) => job.id));
-      handed += jobs.length;
-      if (jobs.length < this.batchSize) return handed;
+      const taken = await this.heldJobs.takeDue(this.clock.now(), this.batchSize);
+      if (taken.length === 0) return handed;
+      await this.provider.enqueue(taken.map((held) => heldToNewJob(held.job)));
+      // By generation: a job delivered, failed and held again meanwhile keeps its new hold.
+      await this.heldJobs.confirmHandedOver(taken);
+      handed += taken.length;
+      if (taken.length < this.batchSize) return handed;
     }
   }
 

@@ -304,10 +304,19 @@ export class QueueWorker {
       await this.provider.retry(lease, { runAtMs: this.provider.capabilities.nativeDelay ? runAtMs : this.clock.now(), error });
       return;
     }
-    // Hold first, then ack: if we die in between, the job runs once more (at-least-once), never zero times.
-    await this.heldJobs.hold({ ...lease.job, runAtMs, lastError: error });
-    this.dispatcher?.notifyHeld(runAtMs);
-    await this.provider.ack(lease);
+    // Hold first, then ack: if we die in between, the job runs once more (at-least-once), never zero
+    // times. The hold is pinned until the ack is through: a hand-over while this delivery is still
+    // live would be taken by the broker (or its dedup ledger) for a duplicate of it, and dropped.
+    // If we die before the release, the pin expires after the held store's claim time.
+    const held = await this.heldJobs.hold({ ...lease.job, runAtMs, lastError: error }, { pinned: true });
+    try {
+      await this.provider.ack(lease);
+    } finally {
+      if (held !== null) {
+        await this.heldJobs.release(held);
+        this.dispatcher?.notifyHeld(runAtMs);
+      }
+    }
   }
 
   /** Heartbeat (every leaseMs / 3) and the job's own timeout. Returns the function that stops both. */
