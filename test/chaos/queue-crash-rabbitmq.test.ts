@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { chaosQueuesOn, crashQueuesIn, deleteRabbitmqQueues } from '../queue/providers/broker-cleanup.js';
 import { SERVICES, serviceSkip } from '../support/services.js';
-import { runCrashTest, type CrashTestOptions } from './queue-crash.js';
+import { runCrashTest } from './queue-crash.js';
 
 const skip = await serviceSkip('rabbitmq', 'queue chaos: kill -9 on rabbitmq');
 // The Kairos store beside the broker (held jobs, dead-letter ledger) is a SQLite file in this folder.
@@ -25,7 +25,7 @@ describe('queue chaos: kill -9 workers on the rabbitmq provider', { skip }, () =
   it('completes all 10,000 jobs at least once across 5 kills, duplicates bounded by in-flight jobs', async () => {
     const report = await runCrashTest({
       // The harness runs any provider openQueueConnection knows; its option type names only the store providers.
-      provider: 'rabbitmq' as string as CrashTestOptions['provider'],
+      provider: 'rabbitmq',
       providerOptions: { url: SERVICES.rabbitmq.url, dbPath: join(dir, 'kairos.db') },
       workDir: dir,
       jobs: 10_000,

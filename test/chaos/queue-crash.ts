@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ProviderName } from '../../src/queue/contract.js';
 import { openQueueConnection, type QueueConnectionSettings } from '../../src/queue/providers/from-config.js';
 
 export interface CrashTestOptions {
-  provider: 'sqlite' | 'postgres';
+  provider: ProviderName;
   providerOptions: Omit<QueueConnectionSettings, 'provider'>;
   /** Where the results file goes. */
   workDir: string;

@@ -33,21 +33,29 @@ after(async () => {
   await admin.end();
 });
 
+/** Restarts the cluster serving SERVICES.postgres (by port: a machine may have several clusters). */
 function restartPostgres(): void {
+  const port = new URL(SERVICES.postgres.url).port || '5432';
   const clusters = spawnSync('pg_lsclusters', ['-h'], { encoding: 'utf8' });
-  const [version, name] = (clusters.stdout.trim().split('\n')[0] ?? '').split(/\s+/);
-  assert.ok(version !== undefined && name !== undefined, `pg_lsclusters gave nothing: ${clusters.stderr}`);
+  const line = clusters.stdout.trim().split('\n').find((row) => row.split(/\s+/)[2] === port);
+  const [version, name] = (line ?? '').split(/\s+/);
+  assert.ok(version !== undefined && name !== undefined && name !== '', `no cluster on port ${port} in pg_lsclusters: ${clusters.stdout}${clusters.stderr}`);
   const result = spawnSync('pg_ctlcluster', [version, name, 'restart'], { encoding: 'utf8' });
   assert.equal(result.status, 0, `pg_ctlcluster ${version} ${name} restart failed: ${result.stderr}`);
 }
 
-/** Enqueues, retrying through the outage: only jobs whose enqueue returned count as acknowledged. */
+/**
+ * Enqueues, retrying through the outage: only jobs whose enqueue returned count as acknowledged. The
+ * jobs carry ids, so a retry of an enqueue that committed but lost its reply makes no second job.
+ */
 async function enqueueThroughOutage(provider: ReturnType<typeof createPostgresProvider>, jobs: NewJob[]): Promise<void> {
+  const deadlineMs = Date.now() + 60_000;
   for (;;) {
     try {
       await provider.enqueue(jobs);
       return;
     } catch {
+      assert.ok(Date.now() < deadlineMs, 'PostgreSQL did not come back within 60 s');
       await sleep(200);
     }
   }
@@ -75,24 +83,31 @@ describe('queue chaos: postgres restart under a running worker', { skip }, () =>
     });
     let workerErrors = 0;
     worker.events.on('worker_error', () => (workerErrors += 1));
-    const first = Array.from({ length: 3_000 }, (_, index): NewJob => ({ queue, name: 'work', payload: { index }, maxAttempts: 100 }));
-    await provider.enqueue(first);
+    const job = (index: number): NewJob => ({ queue, name: 'work', id: `job-${index}`, payload: { index }, maxAttempts: 100 });
+    await provider.enqueue(Array.from({ length: 3_000 }, (_, index) => job(index)));
     await worker.start();
-    while (completed.size < 500) await sleep(20);
+    // Whatever fails below, the worker and the provider stop: a running worker would hang the test run.
+    try {
+      const startDeadline = Date.now() + 60_000;
+      while (completed.size < 500) {
+        assert.ok(Date.now() < startDeadline, `the worker completed only ${completed.size} jobs in 60 s before the restart`);
+        await sleep(20);
+      }
 
-    restartPostgres();
-    const second = Array.from({ length: 1_000 }, (_, k): NewJob => ({ queue, name: 'work', payload: { index: 3_000 + k }, maxAttempts: 100 }));
-    await enqueueThroughOutage(provider, second);
+      restartPostgres();
+      await enqueueThroughOutage(provider, Array.from({ length: 1_000 }, (_, k) => job(3_000 + k)));
 
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const stats = await provider.stats(queue).catch(() => null);
-      if (completed.size === 4_000 && stats !== null && stats.waiting + stats.active + stats.delayed + stats.dead === 0) break;
-      assert.ok(Date.now() < deadline, `not finished: ${completed.size}/4000 completed, stats ${JSON.stringify(stats)}`);
-      await sleep(200);
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const stats = await provider.stats(queue).catch(() => null);
+        if (completed.size === 4_000 && stats !== null && stats.waiting + stats.active + stats.delayed + stats.dead === 0) break;
+        assert.ok(Date.now() < deadline, `not finished: ${completed.size}/4000 completed, stats ${JSON.stringify(stats)}`);
+        await sleep(200);
+      }
+    } finally {
+      await worker.stop({ timeoutMs: 5_000 });
+      await provider.close();
     }
-    await worker.stop();
-    await provider.close();
     for (let i = 0; i < 4_000; i += 1) assert.ok(completed.has(i), `job ${i} lost`);
     const duplicates = [...completed.values()].reduce((a, b) => a + b, 0) - 4_000;
     console.log(`postgres restart: 4000 jobs completed, ${duplicates} duplicates, ${workerErrors} worker errors during the outage`);

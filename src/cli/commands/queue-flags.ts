@@ -9,6 +9,7 @@ export interface QueueFlags {
   postgresUrl?: string;
   schema?: string;
   url?: string;
+  targetUrl?: string;
 }
 
 export function addQueueFlags(command: Command): Command {
@@ -18,7 +19,8 @@ export function addQueueFlags(command: Command): Command {
     .option('--db <path>', 'SQLite store file (env KAIROS_DB)', undefined)
     .option('--postgres-url <url>', 'PostgreSQL store (env KAIROS_POSTGRES_URL)')
     .option('--schema <name>', 'PostgreSQL schema', 'kairos')
-    .option('--url <address>', 'broker address (env KAIROS_REDIS_URL, KAIROS_NATS_URL, KAIROS_RABBITMQ_URL, KAIROS_KAFKA_BROKERS…)');
+    .option('--url <address>', 'broker address (env KAIROS_REDIS_URL, KAIROS_NATS_URL, KAIROS_RABBITMQ_URL, KAIROS_KAFKA_BROKERS…)')
+    .option('--target-url <url>', 'cloudtasks: the URL tasks are pushed to, where the receiver listens (env KAIROS_CLOUDTASKS_TARGET_URL)');
 }
 
 export function connectionSettings(flags: QueueFlags): QueueConnectionSettings {
@@ -28,5 +30,6 @@ export function connectionSettings(flags: QueueFlags): QueueConnectionSettings {
     ...(flags.postgresUrl === undefined ? {} : { postgresUrl: flags.postgresUrl }),
     ...(flags.schema === undefined ? {} : { schema: flags.schema }),
     ...(flags.url === undefined ? {} : { url: flags.url }),
+    ...(flags.targetUrl === undefined ? {} : { targetUrl: flags.targetUrl }),
   };
 }
