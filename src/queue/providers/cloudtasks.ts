@@ -5,6 +5,7 @@ import type { Store } from '../../store/store.js';
 import type { EnqueueResult, Job, NewJob, ProviderCapabilities, QueueProvider, QueueStats } from '../contract.js';
 import { createBrokerLedger, type BrokerLedger, type DedupClaim } from '../ledger/index.js';
 import { closedError, connectWithRetries, type ConnectRetryOptions } from './broker/connect.js';
+import { createLedgerDeadLetters } from './broker/dead-letters.js';
 import { toJob } from './broker/jobs.js';
 import { createCloudTasksReceiver, type CloudTasksReceiver } from './cloudtasks/receiver.js';
 import { isAlreadyExists, isNotFound, queueIdOf, taskFor, type TaskTarget } from './cloudtasks/tasks.js';
@@ -279,39 +280,16 @@ export function createCloudTasksProvider(options: CloudTasksProviderOptions): Cl
       return Promise.resolve(receiver.extend(lease.token, leaseMs));
     },
 
-    async listDeadLetters(queue, page) {
-      live();
-      return ledger.listDeadLetters('cloudtasks', queue, page);
-    },
-
-    async getDeadLetter(queue, jobId) {
-      live();
-      return ledger.getDeadLetter('cloudtasks', queue, jobId);
-    },
-
-    async replayDeadLetters(queue, ids) {
-      live();
-      await ensure(queue);
-      const letters = await ledger.takeDeadLetters('cloudtasks', queue, ids);
-      const replayAtMs = clock.now();
-      for (const [i, letter] of letters.entries()) {
-        const job: Job = { ...letter.job, attempt: 0, lastError: null, runAtMs: replayAtMs };
-        try {
-          await ledger.claimDedupKeys('cloudtasks', queue, dedupClaim(job));
-          // The original task name stays reserved for a while after it ended: a replay is a new name.
-          await createTask(job, `-r${replayAtMs}`);
-        } catch (error) {
-          for (const rest of letters.slice(i)) await ledger.putDeadLetter('cloudtasks', rest);
-          throw error;
-        }
-      }
-      return letters.length;
-    },
-
-    async purgeDeadLetters(queue, ids) {
-      live();
-      return (await ledger.takeDeadLetters('cloudtasks', queue, ids)).length;
-    },
+    ...createLedgerDeadLetters({
+      provider: 'cloudtasks',
+      ledger,
+      clock,
+      live,
+      ensureQueue: ensure,
+      claimsOf: dedupClaim,
+      // The original task name stays reserved for a while after it ended: a replay is a new name.
+      sendOne: async (job) => void (await createTask(job, `-r${job.runAtMs}`)),
+    }),
 
     async stats(queue): Promise<QueueStats> {
       const tasks = live();

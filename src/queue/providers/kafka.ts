@@ -6,6 +6,7 @@ import type { Store } from '../../store/store.js';
 import type { EnqueueResult, Job, Lease, NewJob, ProviderCapabilities, QueueProvider, QueueStats } from '../contract.js';
 import { createBrokerLedger, type BrokerLedger, type DedupClaim } from '../ledger/index.js';
 import { closedError, connectWithRetries, type ConnectRetryOptions } from './broker/connect.js';
+import { createLedgerDeadLetters } from './broker/dead-letters.js';
 import { toJob } from './broker/jobs.js';
 import { decodeJob, encodeJob } from './kafka/messages.js';
 import { OffsetTracker } from './kafka/offsets.js';
@@ -442,36 +443,15 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
       return Promise.resolve(true);
     },
 
-    async listDeadLetters(queue, page) {
-      live();
-      return ledger.listDeadLetters('kafka', queue, page);
-    },
-
-    async getDeadLetter(queue, jobId) {
-      live();
-      return ledger.getDeadLetter('kafka', queue, jobId);
-    },
-
-    async replayDeadLetters(queue, ids) {
-      live();
-      await ensure(queue);
-      const letters = await ledger.takeDeadLetters('kafka', queue, ids);
-      if (letters.length === 0) return 0;
-      const jobs = letters.map((l) => ({ ...l.job, attempt: 0, lastError: null, runAtMs: clock.now() }));
-      try {
-        for (const job of jobs) await ledger.claimDedupKeys('kafka', queue, claimsOf(job));
-        await produce(topicOf(queue), jobs);
-      } catch (error) {
-        for (const letter of letters) await ledger.putDeadLetter('kafka', letter);
-        throw error;
-      }
-      return letters.length;
-    },
-
-    async purgeDeadLetters(queue, ids) {
-      live();
-      return (await ledger.takeDeadLetters('kafka', queue, ids)).length;
-    },
+    ...createLedgerDeadLetters({
+      provider: 'kafka',
+      ledger,
+      clock,
+      live,
+      ensureQueue: ensure,
+      claimsOf,
+      sendAll: (jobs) => produce(topicOf(jobs[0]!.queue), jobs),
+    }),
 
     async stats(queue): Promise<QueueStats> {
       const { admin: client } = live();

@@ -8,6 +8,7 @@ import type { EnqueueResult, Job, Lease, NewJob, ProviderCapabilities, QueueProv
 import { DEFAULT_LEASE_MS } from '../contract.js';
 import { createBrokerLedger, type BrokerLedger } from '../ledger/index.js';
 import { closedError, connectWithRetries, redactAddress, type ConnectRetryOptions } from './broker/connect.js';
+import { createLedgerDeadLetters } from './broker/dead-letters.js';
 import { toJob } from './broker/jobs.js';
 import { parseAckSubject, PullRequests } from './nats/pull.js';
 
@@ -403,36 +404,15 @@ export function createNatsProvider(options: NatsProviderOptions = {}): QueueProv
       return Promise.resolve(true);
     },
 
-    async listDeadLetters(queue, page) {
-      live();
-      return ledger.listDeadLetters('nats', queue, page);
-    },
-
-    async getDeadLetter(queue, jobId) {
-      live();
-      return ledger.getDeadLetter('nats', queue, jobId);
-    },
-
-    async replayDeadLetters(queue, ids) {
-      live();
-      await ensure(queue);
-      const letters = await ledger.takeDeadLetters('nats', queue, ids);
-      for (const letter of letters) {
-        const job: Job = { ...letter.job, attempt: 0, runAtMs: clock.now() };
-        try {
-          await publish(job, `${job.id}#replay#${randomUUID()}`);
-        } catch (error) {
-          await ledger.putDeadLetter('nats', letter);
-          throw error;
-        }
-      }
-      return letters.length;
-    },
-
-    async purgeDeadLetters(queue, ids) {
-      live();
-      return (await ledger.takeDeadLetters('nats', queue, ids)).length;
-    },
+    ...createLedgerDeadLetters({
+      provider: 'nats',
+      ledger,
+      clock,
+      live,
+      ensureQueue: ensure,
+      // A replay is a new message: its own id, so the duplicate window never swallows it.
+      sendOne: async (job) => void (await publish(job, `${job.id}#replay#${randomUUID()}`)),
+    }),
 
     async stats(queue): Promise<QueueStats> {
       const { jsm: manager } = live();

@@ -5,6 +5,7 @@ import type { Store } from '../../store/store.js';
 import type { EnqueueResult, Job, Lease, NewJob, ProviderCapabilities, QueueProvider, QueueStats } from '../contract.js';
 import { createBrokerLedger, type BrokerLedger, type DedupClaim } from '../ledger/index.js';
 import { closedError, connectWithRetries, redactAddress, sleep, type ConnectRetryOptions } from './broker/connect.js';
+import { createLedgerDeadLetters } from './broker/dead-letters.js';
 import { toJob } from './broker/jobs.js';
 
 /** Options of {@link createRabbitmqProvider}. */
@@ -424,37 +425,19 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
       return Promise.resolve(true);
     },
 
-    async listDeadLetters(queue, page) {
-      await ready();
-      return ledger.listDeadLetters('rabbitmq', queue, page);
-    },
-
-    async getDeadLetter(queue, jobId) {
-      await ready();
-      return ledger.getDeadLetter('rabbitmq', queue, jobId);
-    },
-
-    async replayDeadLetters(queue, ids) {
-      const { publisher: channel } = await ready();
-      await declare(queue);
-      const letters = await ledger.takeDeadLetters('rabbitmq', queue, ids);
-      if (letters.length === 0) return 0;
-      const jobs = letters.map((l) => ({ ...l.job, attempt: 0, runAtMs: clock.now() }));
-      for (const job of jobs) await ledger.claimDedupKeys('rabbitmq', queue, claimsOf(job));
-      for (const job of jobs) publishJob(channel, job);
-      try {
+    ...createLedgerDeadLetters({
+      provider: 'rabbitmq',
+      ledger,
+      clock,
+      live: ready,
+      ensureQueue: declare,
+      claimsOf,
+      sendAll: async (jobs) => {
+        const { publisher: channel } = await ready();
+        for (const job of jobs) publishJob(channel, job);
         await channel.waitForConfirms();
-      } catch (error) {
-        for (const letter of letters) await ledger.putDeadLetter('rabbitmq', letter);
-        throw error;
-      }
-      return letters.length;
-    },
-
-    async purgeDeadLetters(queue, ids) {
-      await ready();
-      return (await ledger.takeDeadLetters('rabbitmq', queue, ids)).length;
-    },
+      },
+    }),
 
     async stats(queue): Promise<QueueStats> {
       const consumer = await consumerFor(queue);

@@ -1,31 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { after } from 'node:test';
-import pg from 'pg';
 import { createPostgresProvider } from '../../../src/queue/providers/postgres.js';
-import { openPostgresStore } from '../../../src/store/postgres/open.js';
-import type { PostgresStore } from '../../../src/store/store.js';
 import { runQueueProviderContract } from '../../contract/queue-provider.js';
-import { SERVICES, serviceSkip } from '../../support/services.js';
+import { serviceSkip } from '../../support/services.js';
+import { postgresStoresForThisFile } from '../support/postgres-stores.js';
 
 const skip = await serviceSkip('postgres', 'postgres queue provider');
-const stores: PostgresStore[] = [];
+const openStore = postgresStoresForThisFile('kq');
 
-after(async () => {
-  for (const store of stores) await store.close();
-  if (stores.length === 0) return;
-  // Every provider had its own schema: drop them all.
-  const admin = new pg.Client({ connectionString: SERVICES.postgres.url });
-  await admin.connect();
-  for (const store of stores) await admin.query(`DROP SCHEMA IF EXISTS ${store.schema} CASCADE`);
-  await admin.end();
-});
-
-runQueueProviderContract(
-  'postgres',
-  async () => {
-    const store = await openPostgresStore({ connectionString: SERVICES.postgres.url, schema: `kq_${randomUUID().slice(0, 8)}` });
-    stores.push(store);
-    return createPostgresProvider({ store });
-  },
-  { skip },
-);
+runQueueProviderContract('postgres', async () => createPostgresProvider({ store: await openStore() }), { skip });
