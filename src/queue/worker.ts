@@ -68,10 +68,44 @@ export interface QueueWorkerOptions {
   random?: () => number;
 }
 
-interface Running {
-  lease: Lease;
-  controller: AbortController;
-  done: Promise<void>;
+/**
+ * One job in flight. The AbortController behind the handler's `signal` is made only when the handler
+ * reads `signal` (most never do, and an EventTarget per job is a measurable share of a no-op job);
+ * `abort` settles the job's race either way.
+ */
+class Running {
+  done: Promise<void> = Promise.resolve();
+  reason: unknown = undefined;
+  private controller: AbortController | null = null;
+  private rejectRace: ((reason: unknown) => void) | null = null;
+
+  constructor(readonly lease: Lease) {}
+
+  get aborted(): boolean {
+    return this.reason !== undefined;
+  }
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.aborted && !this.controller.signal.aborted) this.controller.abort(this.reason);
+    return this.controller.signal;
+  }
+
+  abort(reason: Error): void {
+    if (this.aborted) return;
+    this.reason = reason;
+    // The race first: a handler that settles in its abort listener must still lose to the abort.
+    this.rejectRace?.(reason);
+    this.controller?.abort(reason);
+  }
+
+  /** A promise that rejects when the job is aborted (the handler's result races it). */
+  abortion(): Promise<never> {
+    return new Promise<never>((_, reject) => {
+      if (this.aborted) reject(toError(this.reason));
+      else this.rejectRace = (reason) => reject(toError(reason));
+    });
+  }
 }
 
 /** A stateful runtime object: create with `createQueueWorker`, then `start()` and later `stop()`. */
@@ -180,7 +214,7 @@ export class QueueWorker {
     const outcome = await Promise.race([Promise.all(all().map((r) => r.done)).then(() => 'done' as const), deadline]);
     if (timer !== undefined) this.clock.clearTimer(timer);
     if (outcome === 'deadline') {
-      for (const job of all()) job.controller.abort(new AbortedError('The worker is shutting down: the job goes back to the queue.'));
+      for (const job of all()) job.abort(new AbortedError('The worker is shutting down: the job goes back to the queue.'));
       await Promise.all(all().map((r) => r.done));
     }
     await this.dispatcher?.stop();
@@ -221,10 +255,9 @@ export class QueueWorker {
           await this.provider.retry(lease, { runAtMs: this.clock.now(), error: 'worker shut down before starting the job' }).catch((e: unknown) => this.reportError(queue, 'retry', e));
           continue;
         }
-        const controller = new AbortController();
-        const entry: Running = { lease, controller, done: Promise.resolve() };
+        const entry = new Running(lease);
         running.add(entry);
-        entry.done = this.runJob(queue, lease, controller).finally(() => {
+        entry.done = this.runJob(queue, entry).finally(() => {
           running.delete(entry);
           this.slotWaiters.get(queue)?.();
         });
@@ -232,10 +265,12 @@ export class QueueWorker {
     }
   }
 
-  private async runJob(queue: string, lease: Lease, controller: AbortController): Promise<void> {
+  private async runJob(queue: string, entry: Running): Promise<void> {
+    const { lease } = entry;
     const { job } = lease;
     const startedAt = performance.now();
-    this.events.emit('job_started', { queue, job });
+    // Payloads are built only when someone listens: this is the per-job hot path.
+    if (this.events.hasListeners('job_started')) this.events.emit('job_started', { queue, job });
     const handler = this.handlers.get(job.name);
     if (handler === undefined) {
       const error = new UnknownHandlerError(
@@ -248,24 +283,23 @@ export class QueueWorker {
       return;
     }
 
-    const stopTimers = this.armJobTimers(queue, lease, controller);
+    const stopTimers = this.armJobTimers(queue, entry);
+    const extendLease = (leaseMs = this.leaseMs) => this.provider.extendLease(lease, leaseMs);
+    const logger = this.logger;
     const context: JobContext = {
       job,
       attempt: job.attempt,
-      signal: controller.signal,
-      logger: this.logger,
-      extendLease: (leaseMs = this.leaseMs) => this.provider.extendLease(lease, leaseMs),
+      get signal() {
+        return entry.signal;
+      },
+      logger,
+      extendLease,
     };
     let outcome: { ok: true; result: unknown } | { ok: false; error: Error };
     try {
-      const aborted = new Promise<never>((_, reject) => {
-        const onAbort = () => reject(toError(controller.signal.reason));
-        if (controller.signal.aborted) onAbort();
-        else controller.signal.addEventListener('abort', onAbort, { once: true });
-      });
-      aborted.catch(() => undefined);
+      const returned = handler(job.payload, context);
       // A handler that ignores its signal still loses the race: the job is settled on time.
-      const result = await Promise.race([Promise.resolve().then(() => handler(job.payload, context)), aborted]);
+      const result = isThenable(returned) || entry.aborted ? await Promise.race([returned, entry.abortion()]) : returned;
       outcome = { ok: true, result };
     } catch (error) {
       outcome = { ok: false, error: toError(error) };
@@ -276,7 +310,7 @@ export class QueueWorker {
 
     if (outcome.ok) {
       await this.settle(queue, lease, () => this.provider.ack(lease), 'ack');
-      this.events.emit('job_completed', { queue, job, durationMs, result: outcome.result });
+      if (this.events.hasListeners('job_completed')) this.events.emit('job_completed', { queue, job, durationMs, result: outcome.result });
       return;
     }
     const { error } = outcome;
@@ -320,14 +354,15 @@ export class QueueWorker {
   }
 
   /** Heartbeat (every leaseMs / 3) and the job's own timeout. Returns the function that stops both. */
-  private armJobTimers(queue: string, lease: Lease, controller: AbortController): () => void {
+  private armJobTimers(queue: string, entry: Running): () => void {
+    const { lease } = entry;
     let heartbeat: TimerHandle | null = null;
     const beat = () => {
       heartbeat = this.clock.setTimer(() => {
         this.provider.extendLease(lease, this.leaseMs).then(
           (kept) => {
             if (!kept) {
-              controller.abort(new AbortedError(`Lost the lease on job ${lease.job.id}: it was reclaimed and may run elsewhere.`));
+              entry.abort(new AbortedError(`Lost the lease on job ${lease.job.id}: it was reclaimed and may run elsewhere.`));
               return;
             }
             if (heartbeat !== null) beat();
@@ -345,7 +380,7 @@ export class QueueWorker {
     if (timeoutMs !== null) {
       timeout = this.clock.setTimer(
         () =>
-          controller.abort(
+          entry.abort(
             new TimeoutError(`Job ${lease.job.id} ('${lease.job.name}') ran past its timeout of ${timeoutMs} ms and was aborted.`, {
               details: { jobId: lease.job.id, timeoutMs },
             }),
@@ -393,6 +428,10 @@ export class QueueWorker {
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function isRegistry(value: unknown): value is HandlerRegistry {
