@@ -56,14 +56,20 @@ export async function executeFlow(execution: RunExecution, definition: FlowDefin
   // run is parked until the earliest retry instead (see the end of the loop).
   const defer = (name: string, wakeMs: number): void => {
     deferred.set(name, wakeMs);
-    const handle = execution.clock.setTimer(() => {
-      retryTimers.delete(handle);
-      if (deferred.delete(name)) {
+    const arm = (): void => {
+      const handle = execution.clock.setTimer(() => {
+        retryTimers.delete(handle);
+        if (!deferred.has(name)) return;
+        // Node schedules timers off the event loop's cached time, so under load one can fire a few
+        // ms before clock.now() reaches wakeMs; the store would refuse the attempt as not due.
+        if (execution.clock.now() < wakeMs) return arm();
+        deferred.delete(name);
         dirty.add(name);
         wake();
-      }
-    }, Math.max(0, wakeMs - execution.clock.now()));
-    retryTimers.add(handle);
+      }, Math.max(0, wakeMs - execution.clock.now()));
+      retryTimers.add(handle);
+    };
+    arm();
   };
 
   const start = (name: string, task: TaskDefinition): void => {

@@ -60,7 +60,8 @@ export async function runStep<T>(execution: RunExecution, spec: StepSpec<T>): Pr
   let row = await repo.beginStep({ ...base, state: RunState.Running, nowMs: clock.now() });
   if (FINISHED_STEP_STATES.has(row.state)) return replayStep<T>(row);
   // A retry recorded for later (the run was woken early, or resumed elsewhere): not due yet.
-  if (row.state === RunState.Retrying && row.wakeMs !== null && row.wakeMs > clock.now()) return { ok: 'deferred', wakeMs: row.wakeMs };
+  const notDue = notYetDue(row);
+  if (notDue !== undefined) return notDue;
 
   if (spec.cached !== undefined) {
     const hit = await spec.cached();
@@ -110,7 +111,22 @@ export async function runStep<T>(execution: RunExecution, spec: StepSpec<T>): Pr
     if (execution.signal.aborted) return { ok: 'interrupted' };
     row = await repo.beginStep({ ...base, state: RunState.Running, nowMs: clock.now() });
     if (FINISHED_STEP_STATES.has(row.state)) return replayStep<T>(row);
+    const stillWaiting = notYetDue(row);
+    if (stillWaiting !== undefined) return stillWaiting;
   }
+}
+
+/**
+ * After `beginStep(Running)`: a row still Retrying means the store did not start an attempt, because
+ * the recorded retry was not due at the `nowMs` the store compared with. That answer is final for
+ * this call, whatever the clock says by the time it arrives: re-checking `wakeMs` against a later
+ * `clock.now()` (the store round trip took longer than the time left) would run an attempt the
+ * journal never began — the previous attempt's number, run a second time. The caller comes back at
+ * `wakeMs` instead (at once if that has passed).
+ */
+function notYetDue(row: StepRecord): { ok: 'deferred'; wakeMs: number } | undefined {
+  if (row.state !== RunState.Retrying) return undefined;
+  return { ok: 'deferred', wakeMs: row.wakeMs ?? 0 };
 }
 
 /** Runs a user hook; a hook that throws is logged on the step, never fails it. */

@@ -54,7 +54,9 @@ export interface EngineRepository {
   getStep(runId: string, key: string): Promise<StepRecord | undefined>;
   /**
    * Creates the step, or starts another attempt of an unfinished one. Returns the stored row: if it
-   * is already finished (Completed, or Failed/Skipped on replay) the caller replays it instead.
+   * is already finished (Completed, or Failed/Skipped on replay) the caller replays it instead. A
+   * Retrying step whose `wake_ms` is after `nowMs` is not started: the row comes back unchanged
+   * (still Retrying), and that — not a later look at the clock — tells the caller it is not due.
    */
   beginStep(step: BeginStep): Promise<StepRecord>;
   /** Records a final state and output/error; never overwrites a Completed step. */
