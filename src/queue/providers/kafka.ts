@@ -3,11 +3,12 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import { ConfigError, ProviderUnavailableError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
-import type { EnqueueResult, Job, Lease, NewJob, ProviderCapabilities, QueueProvider, QueueStats } from '../contract.js';
+import type { Job, Lease, NewJob, ProviderCapabilities, QueueProvider, QueueStats } from '../contract.js';
 import { createBrokerLedger, type BrokerLedger, type DedupClaim } from '../ledger/index.js';
 import { closedError, connectWithRetries, type ConnectRetryOptions } from './broker/connect.js';
 import { createLedgerDeadLetters } from './broker/dead-letters.js';
 import { toJob } from './broker/jobs.js';
+import { claimBatch, releaseJobClaims } from './broker/claims.js';
 import { decodeJob, encodeJob } from './kafka/messages.js';
 import { OffsetTracker } from './kafka/offsets.js';
 import { commit, resumeIfDrained, wake, type Delivery, type QueueConsumer } from './kafka/consumer-state.js';
@@ -342,23 +343,9 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
         }
       }
       await Promise.all([...new Set(jobs.map((j) => j.queue))].map((q) => ensure(q)));
-      const results: EnqueueResult[] = [];
+      const { results, accepted } = await claimBatch(ledger, 'kafka', jobs, claimsOf);
       const toSend = new Map<string, Job[]>();
-      const inBatch = new Set<string>();
-      for (const job of jobs) {
-        if (inBatch.has(job.id)) {
-          results.push({ id: job.id, deduplicated: true });
-          continue;
-        }
-        inBatch.add(job.id);
-        const holders = await ledger.claimDedupKeys('kafka', job.queue, claimsOf(job));
-        const holder = holders.find((h) => h !== null) ?? null;
-        if (holder !== null) {
-          await ledger.releaseDedupKeys('kafka', job.queue, claimsOf(job));
-          results.push({ id: holder, deduplicated: true });
-          continue;
-        }
-        results.push({ id: job.id, deduplicated: false });
+      for (const job of accepted) {
         const group = toSend.get(job.queue) ?? [];
         group.push(job);
         toSend.set(job.queue, group);
@@ -366,7 +353,7 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
       try {
         await Promise.all([...toSend].map(([queue, group]) => produce(topicOf(queue), group)));
       } catch (error) {
-        for (const group of toSend.values()) for (const job of group) await ledger.releaseDedupKeys('kafka', job.queue, claimsOf(job));
+        await releaseJobClaims(ledger, 'kafka', accepted, claimsOf);
         throw error;
       }
       return results;

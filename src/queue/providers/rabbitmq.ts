@@ -2,11 +2,12 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Consum
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConfigError, ProviderUnavailableError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
-import type { EnqueueResult, Job, Lease, NewJob, ProviderCapabilities, QueueProvider, QueueStats } from '../contract.js';
+import type { Job, Lease, NewJob, ProviderCapabilities, QueueProvider, QueueStats } from '../contract.js';
 import { createBrokerLedger, type BrokerLedger, type DedupClaim } from '../ledger/index.js';
 import { closedError, connectWithRetries, redactAddress, sleep, type ConnectRetryOptions } from './broker/connect.js';
 import { createLedgerDeadLetters } from './broker/dead-letters.js';
 import { toJob } from './broker/jobs.js';
+import { claimBatch, releaseJobClaims } from './broker/claims.js';
 
 /** Options of {@link createRabbitmqProvider}. */
 export interface RabbitmqProviderOptions extends ConnectRetryOptions {
@@ -317,33 +318,13 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
           );
         }
       }
-      const results: EnqueueResult[] = [];
-      const toPublish: Job[] = [];
       for (const queue of new Set(jobs.map((j) => j.queue))) await declare(queue);
-      const inBatch = new Set<string>();
-      for (const job of jobs) {
-        if (inBatch.has(job.id)) {
-          results.push({ id: job.id, deduplicated: true });
-          continue;
-        }
-        inBatch.add(job.id);
-        const holders = await ledger.claimDedupKeys('rabbitmq', job.queue, claimsOf(job));
-        // Any holder of the id key is this id's live job; a dedup key held by another job refuses it too.
-        const holder = holders.find((h) => h !== null) ?? null;
-        if (holder !== null) {
-          // Undo the claims this job did get, so a refused job holds nothing.
-          await ledger.releaseDedupKeys('rabbitmq', job.queue, claimsOf(job));
-          results.push({ id: holder, deduplicated: true });
-          continue;
-        }
-        results.push({ id: job.id, deduplicated: false });
-        toPublish.push(job);
-      }
+      const { results, accepted: toPublish } = await claimBatch(ledger, 'rabbitmq', jobs, claimsOf);
       for (const job of toPublish) publishJob(channel, job);
       try {
         if (toPublish.length > 0) await channel.waitForConfirms();
       } catch (error) {
-        for (const job of toPublish) await ledger.releaseDedupKeys('rabbitmq', job.queue, claimsOf(job));
+        await releaseJobClaims(ledger, 'rabbitmq', toPublish, claimsOf);
         throw new ProviderUnavailableError(`RabbitMQ at ${displayAddress} did not confirm the enqueue; nothing is assumed sent.`, { cause: error });
       }
       return results;

@@ -50,7 +50,8 @@ export function createLedgerDeadLetters(options: LedgerDeadLettersOptions): Ledg
       const jobs = letters.map((letter): Job => ({ ...letter.job, attempt: 0, runAtMs: replayAtMs }));
       let sent = 0;
       try {
-        if (claimsOf !== undefined) for (const job of jobs) await ledger.claimDedupKeys(provider, queue, claimsOf(job));
+        // One ledger call for the batch: the keys were free while the jobs lay dead, a replay just takes them.
+        if (claimsOf !== undefined) await ledger.claimDedupKeys(provider, queue, jobs.flatMap(claimsOf));
         if (options.sendAll !== undefined) {
           await options.sendAll(jobs);
           sent = jobs.length;
