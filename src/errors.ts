@@ -40,6 +40,7 @@ export const ErrorCode = {
   RouteNotFound: 'KAIROS_ROUTE_NOT_FOUND',
   DefinitionNotFound: 'KAIROS_DEFINITION_NOT_FOUND',
   QueueNotFound: 'KAIROS_QUEUE_NOT_FOUND',
+  LeaseLost: 'KAIROS_LEASE_LOST',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -275,6 +276,17 @@ export class DefinitionNotFoundError extends KairosError {
 export class QueueNotFoundError extends KairosError {
   constructor(message: string, options?: KairosErrorOptions) {
     super(ErrorCode.QueueNotFound, message, options);
+  }
+}
+
+/**
+ * A write made on behalf of a run's executor was refused because that executor no longer holds the
+ * run's lease (it stalled past its lease and another claim took the run over, or the run left
+ * Running). The executor must stop: `details.runId` says which run.
+ */
+export class LeaseLostError extends KairosError {
+  constructor(message: string, options?: KairosErrorOptions) {
+    super(ErrorCode.LeaseLost, message, options);
   }
 }
 

@@ -59,12 +59,15 @@ class EarlyClock extends FakeClock implements Clock {
 async function newExecution(repo: EngineRepository, clock: Clock, name: string): Promise<RunExecution> {
   const id = randomUUID();
   await repo.insertRun({ id, kind: 'flow', name, paramsJson: null, parentRunId: null, deploymentId: null, idempotencyKey: null, tags: [], scheduledMs: clock.now(), nowMs: clock.now() });
-  const run = await repo.getRun(id);
-  assert.ok(run !== undefined);
+  // Journal writes are fenced by the claim's lease: claim the run as a worker would.
+  const [claimed] = await repo.claimRuns({ workerId: 'test-worker', names: [name], queues: ['default'], limit: 1, leaseMs: 3_600_000, nowMs: clock.now() });
+  assert.ok(claimed !== undefined && claimed.run.id === id);
+  const { run, lease } = claimed;
   const noop = (): undefined => undefined;
   return {
     run,
     repo,
+    lease,
     clock,
     logger: silentLogger,
     workerId: 'test-worker',

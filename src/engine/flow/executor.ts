@@ -111,7 +111,7 @@ export async function executeFlow(execution: RunExecution, definition: FlowDefin
         }
         const queue = task.queue ?? DEFAULT_QUEUE;
         if (!execution.queues.has(queue)) {
-          await repo.beginStep({ runId: run.id, key: name, kind: StepKind.Task, inputJson: null, inputHash: null, queue, state: RunState.Pending, nowMs: execution.clock.now() });
+          await repo.beginStep({ lease: execution.lease, key: name, kind: StepKind.Task, inputJson: null, inputHash: null, queue, state: RunState.Pending, nowMs: execution.clock.now() });
           execution.emitStep(name, StepKind.Task, RunState.Pending, 0);
           parked.set(name, queue);
           continue;
@@ -164,8 +164,8 @@ async function recordSkip(
       ? { name: UPSTREAM_FAILED, message: `not run: upstream ${culprits.join(', ')} failed` }
       : { name: SKIPPED, message: `skipped by its trigger rule (upstream: ${needs.map((need) => `${need}=${finished.get(need)?.outcome ?? 'pending'}`).join(', ')})` };
   const { repo, run, clock } = execution;
-  await repo.beginStep({ runId: run.id, key: name, kind: StepKind.Task, inputJson: null, inputHash: null, queue: null, state: RunState.Pending, nowMs: clock.now() });
-  await repo.finishStep(run.id, name, { state: RunState.Skipped, outputJson: null, error, nowMs: clock.now() });
+  await repo.beginStep({ lease: execution.lease, key: name, kind: StepKind.Task, inputJson: null, inputHash: null, queue: null, state: RunState.Pending, nowMs: clock.now() });
+  await repo.finishStep(execution.lease, name, { state: RunState.Skipped, outputJson: null, error, nowMs: clock.now() });
   execution.emitStep(name, StepKind.Task, RunState.Skipped, 0);
   return { outcome: decision === 'skip' ? 'skipped' : 'upstream_failed', output: undefined, error };
 }
@@ -181,7 +181,7 @@ async function runTask(
 ): Promise<Finished | 'interrupted' | { wakeMs: number }> {
   if (task.map === undefined) return toFinished(await runOne(execution, definition, task, name, name, upstream, null, flowSlots, tagSlots));
   const { repo, run, clock } = execution;
-  const parent = await repo.beginStep({ runId: run.id, key: name, kind: StepKind.Task, inputJson: null, inputHash: null, queue: task.queue ?? null, state: RunState.Running, nowMs: clock.now() });
+  const parent = await repo.beginStep({ lease: execution.lease, key: name, kind: StepKind.Task, inputJson: null, inputHash: null, queue: task.queue ?? null, state: RunState.Running, nowMs: clock.now() });
   if (FINISHED_STEP_STATES.has(parent.state)) return fromRow(parent);
   execution.emitStep(name, StepKind.Task, RunState.Running, parent.attempt);
   const items = upstream[task.map];
@@ -191,7 +191,7 @@ async function runTask(
         details: { flow: definition.name, task: name, map: task.map },
       }),
     );
-    await repo.finishStep(run.id, name, { state: RunState.Failed, outputJson: null, error, nowMs: clock.now() });
+    await repo.finishStep(execution.lease, name, { state: RunState.Failed, outputJson: null, error, nowMs: clock.now() });
     execution.emitStep(name, StepKind.Task, RunState.Failed, parent.attempt);
     return { outcome: 'failed', output: undefined, error };
   }
@@ -206,13 +206,13 @@ async function runTask(
   if (failedIndex >= 0) {
     const failed = results[failedIndex] as { ok: false; error: Error };
     const error: RecordedError = { ...recordError(failed.error), message: `item ${failedIndex} failed: ${failed.error.message}` };
-    await repo.finishStep(run.id, name, { state: RunState.Failed, outputJson: null, error, nowMs: clock.now() });
+    await repo.finishStep(execution.lease, name, { state: RunState.Failed, outputJson: null, error, nowMs: clock.now() });
     execution.emitStep(name, StepKind.Task, RunState.Failed, parent.attempt);
     return { outcome: 'failed', output: undefined, error };
   }
   const outputs = results.map((result) => (result.ok === true ? result.output : undefined));
   const outputJson = encodeRecordable(outputs, `The mapped outputs of task '${name}'`, execution.maxRecordBytes);
-  await repo.finishStep(run.id, name, { state: RunState.Completed, outputJson, error: null, nowMs: clock.now() });
+  await repo.finishStep(execution.lease, name, { state: RunState.Completed, outputJson, error: null, nowMs: clock.now() });
   execution.emitStep(name, StepKind.Task, RunState.Completed, parent.attempt);
   return { outcome: 'success', output: outputs, error: null };
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { RunState } from '../../core/states.js';
-import type { EngineRepository } from '../store/repository.js';
+import type { EngineRepository, RunLease } from '../store/repository.js';
 import type { LogLevel, RunRecord, StepKind, StepLogger } from '../types.js';
 
 /**
@@ -15,6 +15,11 @@ export interface RunExecution {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly workerId: string;
+  /**
+   * The claim this execution runs under. Every journal write carries it; once another claim took
+   * the run over, those writes throw LeaseLostError and the execution stops (its signal fires).
+   */
+  readonly lease: RunLease;
   /** Worker queues this worker serves. */
   readonly queues: ReadonlySet<string>;
   /** Fires on cancel, on shutdown past the deadline, or when the lease was lost. */

@@ -55,7 +55,7 @@ export function replayStep<T>(row: StepRecord): StepResult<T> {
  */
 export async function runStep<T>(execution: RunExecution, spec: StepSpec<T>): Promise<StepResult<T>> {
   const { repo, run, clock } = execution;
-  const base = { runId: run.id, key: spec.key, kind: spec.kind, inputJson: spec.inputJson, inputHash: hashInput(spec.inputJson), queue: spec.queue ?? null };
+  const base = { lease: execution.lease, key: spec.key, kind: spec.kind, inputJson: spec.inputJson, inputHash: hashInput(spec.inputJson), queue: spec.queue ?? null };
   // One write both creates the step and tells us whether the journal already finished it.
   let row = await repo.beginStep({ ...base, state: RunState.Running, nowMs: clock.now() });
   if (FINISHED_STEP_STATES.has(row.state)) return replayStep<T>(row);
@@ -66,7 +66,7 @@ export async function runStep<T>(execution: RunExecution, spec: StepSpec<T>): Pr
   if (spec.cached !== undefined) {
     const hit = await spec.cached();
     if (hit !== undefined) {
-      await repo.finishStep(run.id, spec.key, { state: RunState.Completed, outputJson: hit.outputJson, error: null, cached: true, nowMs: clock.now() });
+      await repo.finishStep(execution.lease, spec.key, { state: RunState.Completed, outputJson: hit.outputJson, error: null, cached: true, nowMs: clock.now() });
       execution.emitStep(spec.key, spec.kind, RunState.Completed, row.attempt);
       return { ok: true, output: (hit.outputJson === null ? undefined : JSON.parse(hit.outputJson)) as T, replayed: false };
     }
@@ -80,7 +80,7 @@ export async function runStep<T>(execution: RunExecution, spec: StepSpec<T>): Pr
     try {
       const output = await runAttempt(clock, execution.signal, spec.timeoutMs, spec.label, (signal) => spec.run(attempt, signal));
       const outputJson = encodeRecordable(output, `The output of ${spec.label}`, execution.maxRecordBytes);
-      await repo.finishStep(run.id, spec.key, { state: RunState.Completed, outputJson, error: null, nowMs: clock.now() });
+      await repo.finishStep(execution.lease, spec.key, { state: RunState.Completed, outputJson, error: null, nowMs: clock.now() });
       execution.emitStep(spec.key, spec.kind, RunState.Completed, attempt);
       if (spec.afterSuccess !== undefined) await spec.afterSuccess(outputJson);
       await safely(execution, spec.key, 'onSuccess', () => spec.onSuccess?.(output, attempt));
@@ -94,7 +94,7 @@ export async function runStep<T>(execution: RunExecution, spec: StepSpec<T>): Pr
       !(failure instanceof StepOutputNotRecordableError) && !(failure instanceof AbortedError) && attempt < maxAttempts && (spec.retries?.retryIf?.(failure) ?? true);
     if (!retryable) {
       const state = failure instanceof TimeoutError ? RunState.TimedOut : RunState.Failed;
-      await repo.finishStep(run.id, spec.key, { state, outputJson: null, error: recordError(failure), nowMs: clock.now() });
+      await repo.finishStep(execution.lease, spec.key, { state, outputJson: null, error: recordError(failure), nowMs: clock.now() });
       execution.emitStep(spec.key, spec.kind, state, attempt);
       await safely(execution, spec.key, 'onFailure', () => spec.onFailure?.(failure, attempt));
       return { ok: false, error: failure instanceof Error ? failure : new Error(String(failure)), state, replayed: false };
@@ -103,7 +103,7 @@ export async function runStep<T>(execution: RunExecution, spec: StepSpec<T>): Pr
     // A retry with a delay is durable (like a durable sleep): the wake time is in the journal and the
     // caller parks the run, so no worker holds it while it waits and any worker resumes it when due.
     const wakeMs = delayMs > 0 ? clock.now() + delayMs : null;
-    await repo.markStep(run.id, spec.key, RunState.Retrying, { error: recordError(failure), wakeMs });
+    await repo.markStep(execution.lease, spec.key, RunState.Retrying, { error: recordError(failure), wakeMs });
     execution.emitStep(spec.key, spec.kind, RunState.Retrying, attempt);
     execution.stepLogger(spec.key).warn(`attempt ${attempt} of ${maxAttempts} failed; retrying in ${delayMs} ms`, { error: recordError(failure) });
     await safely(execution, spec.key, 'onRetry', () => spec.onRetry?.(failure, delayMs, attempt));
@@ -157,7 +157,7 @@ export async function runStepInOneWrite<T>(execution: RunExecution, spec: Pick<S
   let begun: Promise<unknown> | undefined;
   const beginTimer = clock.setTimer(() => {
     begun = repo
-      .beginStep({ runId: run.id, key: spec.key, kind: spec.kind, inputJson: null, inputHash: null, queue: null, state: RunState.Running, nowMs: startedMs })
+      .beginStep({ lease: execution.lease, key: spec.key, kind: spec.kind, inputJson: null, inputHash: null, queue: null, state: RunState.Running, nowMs: startedMs })
       .catch((error: unknown) => execution.logger.warn({ err: error, key: spec.key }, 'could not record a slow step as Running'));
   }, BEGIN_ROW_AFTER_MS);
   let outputJson: string | null = null;
@@ -175,7 +175,7 @@ export async function runStepInOneWrite<T>(execution: RunExecution, spec: Pick<S
   if (begun !== undefined) await begun;
   if (failed && execution.signal.aborted) return { ok: 'interrupted' };
   const state = failed ? RunState.Failed : RunState.Completed;
-  const recorded = await repo.recordStep({ runId: run.id, key: spec.key, kind: spec.kind, state, outputJson, error: failed ? recordError(failure) : null, startedMs, nowMs: clock.now() });
+  const recorded = await repo.recordStep({ lease: execution.lease, key: spec.key, kind: spec.kind, state, outputJson, error: failed ? recordError(failure) : null, startedMs, nowMs: clock.now() });
   if (!recorded) {
     // The journal already had it Completed (only possible if another worker took the run over): replay that.
     const row = await repo.getStep(run.id, spec.key);

@@ -2,11 +2,11 @@ import { setMaxListeners } from 'node:events';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { RunState } from '../../core/states.js';
-import { AbortedError, StepOutputNotRecordableError, WorkflowCancelledError } from '../../errors.js';
+import { AbortedError, LeaseLostError, StepOutputNotRecordableError, WorkflowCancelledError } from '../../errors.js';
 import { executeFlow } from '../flow/executor.js';
 import type { FlowDefinition } from '../flow/define.js';
 import { encodeRecordable, recordError } from '../journal/recordable.js';
-import type { ClaimedRun, EngineRepository } from '../store/repository.js';
+import type { ClaimedRun, EngineRepository, RunLease } from '../store/repository.js';
 import type { LogLevel, RunRecord, StepKind, StepLogger } from '../types.js';
 import { executeWorkflow } from '../workflow/executor.js';
 import type { WorkflowDefinition } from '../workflow/define.js';
@@ -40,6 +40,7 @@ export interface WorkerHost {
 
 interface ActiveRun {
   run: RunRecord;
+  lease: RunLease;
   controller: AbortController;
   /** Why the signal fired, so the outcome can be recorded correctly. */
   stopReason: 'cancelled' | 'shutdown' | 'lease-lost' | null;
@@ -168,12 +169,14 @@ export class RunWorker {
     const controller = new AbortController();
     // Every task or step in flight listens on the run's signal; a wide DAG has many at once.
     setMaxListeners(0, controller.signal);
-    const entry: ActiveRun = { run: claimed.run, controller, stopReason: null, done: Promise.resolve() };
+    const entry: ActiveRun = { run: claimed.run, lease: claimed.lease, controller, stopReason: null, done: Promise.resolve() };
     this.active.set(claimed.run.id, entry);
     entry.done = this.execute(claimed, entry)
       .catch((error: unknown) => this.host.logger.error({ err: error, runId: claimed.run.id }, 'engine could not record the outcome of a run'))
       .finally(() => {
-        this.active.delete(claimed.run.id);
+        // This worker may have claimed the run again already (it parked the run and a wake-up made it
+        // runnable before this execution wound down): that newer entry is not ours to remove.
+        if (this.active.get(claimed.run.id) === entry) this.active.delete(claimed.run.id);
         this.nudge();
       });
   }
@@ -189,7 +192,8 @@ export class RunWorker {
     const pendingLogs = new Set<Promise<void>>();
     const execution: RunExecution = {
       run,
-      repo: host.repo,
+      repo: reportingLeaseLoss(host.repo, (error) => this.leaseLost(entry, error)),
+      lease: entry.lease,
       clock: host.clock,
       logger: host.logger,
       workerId: host.workerId,
@@ -219,6 +223,8 @@ export class RunWorker {
     } finally {
       clearInterval(heartbeat);
     }
+    // Whatever the executor made of a refused write (a failed task, a thrown step), the run is not ours.
+    if (entry.stopReason === 'lease-lost') outcome = { type: 'interrupted' };
     await execution.flushLogs();
     await this.record(run, claimed.wakeups, outcome, entry);
   }
@@ -238,7 +244,7 @@ export class RunWorker {
           error = encodeError;
         }
         const recorded = error === null || error === undefined ? null : recordError(error);
-        if (await host.repo.finishRun(run.id, host.workerId, { state, resultJson, error: recorded, message: recorded?.message ?? null, nowMs })) {
+        if (await host.repo.finishRun(entry.lease, { state, resultJson, error: recorded, message: recorded?.message ?? null, nowMs })) {
           const finished: RunRecord = { ...run, state, endedMs: nowMs, error: recorded, result: resultJson === null ? undefined : (JSON.parse(resultJson) as unknown) };
           host.emitTransition(finished, state, RunState.Running);
           await host.afterFinish(finished);
@@ -246,22 +252,48 @@ export class RunWorker {
         return;
       }
       case 'suspended':
-        if (await host.repo.suspendRun(run.id, host.workerId, outcome.wakeMs, wakeups, nowMs)) {
+        if (await host.repo.suspendRun(entry.lease, outcome.wakeMs, wakeups, nowMs)) {
           await host.recordTransition(run, RunState.Waiting, RunState.Running, outcome.wakeMs === null ? 'waiting for an event, signal or child' : `waiting until ${new Date(outcome.wakeMs).toISOString()}`);
           if (outcome.wakeMs !== null) this.nudgeAt(outcome.wakeMs);
           this.nudge();
         }
         return;
       case 'handoff':
-        if (await host.repo.handOffRun(run.id, host.workerId, outcome.queue, nowMs)) {
+        if (await host.repo.handOffRun(entry.lease, outcome.queue, nowMs)) {
           await host.recordTransition({ ...run, queue: outcome.queue }, RunState.Pending, RunState.Running, `waiting for a worker serving queue '${outcome.queue}'`);
         }
         return;
       case 'interrupted':
         // Cancelled: the store already says so. Lease lost: another worker owns it now. Otherwise
         // (shutdown, a store error mid-run): hand it back so another worker resumes it at once.
-        if (entry.stopReason !== 'cancelled' && entry.stopReason !== 'lease-lost') await host.repo.releaseRun(run.id, host.workerId, nowMs);
+        if (entry.stopReason === 'lease-lost') await this.noteLeaseLost(run, nowMs);
+        else if (entry.stopReason !== 'cancelled') await host.repo.releaseRun(entry.lease, nowMs);
         return;
+    }
+  }
+
+  /** A journal write was refused: another claim holds the run. Stop everything this execution has in flight. */
+  private leaseLost(entry: ActiveRun, error: LeaseLostError): void {
+    if (entry.controller.signal.aborted) return;
+    entry.stopReason = 'lease-lost';
+    entry.controller.abort(error);
+  }
+
+  /** Says on the run's timeline that this worker stopped (informational: the run's state is the new holder's). */
+  private async noteLeaseLost(run: RunRecord, nowMs: number): Promise<void> {
+    const { host } = this;
+    host.logger.warn({ runId: run.id, workerId: host.workerId }, 'engine worker lost the lease of a run; stopped executing it');
+    try {
+      await host.repo.appendEvent({
+        runId: run.id,
+        stepKey: null,
+        type: 'log',
+        level: 'warn',
+        message: `worker ${host.workerId} lost its lease on this run (another claim took it over); it stopped executing it and recorded nothing more`,
+        atMs: nowMs,
+      });
+    } catch (error) {
+      host.logger.warn({ err: error, runId: run.id }, 'could not note a lost lease on the run timeline');
     }
   }
 
@@ -272,7 +304,7 @@ export class RunWorker {
       void (async () => {
         try {
           const nowMs = host.clock.now();
-          const held = await host.repo.heartbeat(entry.run.id, host.workerId, nowMs + host.leaseMs, nowMs);
+          const held = await host.repo.heartbeat(entry.lease, nowMs + host.leaseMs, nowMs);
           if (held || entry.controller.signal.aborted) return;
           const current = await host.repo.getRun(entry.run.id);
           entry.stopReason = current?.state === RunState.Cancelled ? 'cancelled' : 'lease-lost';
@@ -289,6 +321,25 @@ export class RunWorker {
     timer.unref();
     return timer;
   }
+}
+
+/**
+ * The repository as an executor sees it: the same store, but a journal write refused for a lost
+ * lease also stops the execution at once — executors may treat a store error as a task failure or
+ * hand it to workflow code, and a stale executor must not go on to its next step either way.
+ */
+function reportingLeaseLoss(repo: EngineRepository, onLost: (error: LeaseLostError) => void): EngineRepository {
+  const report = <T>(write: Promise<T>): Promise<T> =>
+    write.catch((error: unknown) => {
+      if (error instanceof LeaseLostError) onLost(error);
+      throw error;
+    });
+  return Object.assign(Object.create(repo) as EngineRepository, {
+    beginStep: (step: Parameters<EngineRepository['beginStep']>[0]) => report(repo.beginStep(step)),
+    finishStep: (...args: Parameters<EngineRepository['finishStep']>) => report(repo.finishStep(...args)),
+    recordStep: (step: Parameters<EngineRepository['recordStep']>[0]) => report(repo.recordStep(step)),
+    markStep: (...args: Parameters<EngineRepository['markStep']>) => report(repo.markStep(...args)),
+  });
 }
 
 function stepLogger(write: (level: LogLevel, message: string, data: unknown) => void): StepLogger {

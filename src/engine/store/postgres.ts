@@ -3,8 +3,8 @@ import type { PostgresStore } from '../../store/store.js';
 import type { RunState } from '../../core/states.js';
 import { decodeRecorded } from '../journal/recordable.js';
 import type { RunFilter } from '../types.js';
-import type { EngineRepository, NewRun, RunOutcome, StepOutcome, BeginStep, NewRunEvent } from './repository.js';
-import { FINISHED_STEP_SQL, TERMINAL_SQL, mapEvent, mapRun, mapStep } from './rows.js';
+import type { EngineRepository, NewRun, RunLease, RunOutcome, StepOutcome, BeginStep, NewRunEvent } from './repository.js';
+import { FINISHED_STEP_SQL, TERMINAL_SQL, leaseLost, mapEvent, mapRun, mapStep } from './rows.js';
 import type { Logger } from '../../core/logger.js';
 import { FINISHED_PREFIX, PgListener, type NotificationHandlers, type PgListenerOptions } from './pg-listener.js';
 
@@ -45,6 +45,13 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
       client.release();
     }
   };
+  // The fence of a journal write, in the write's own statement: the claim it runs under is current.
+  // FOR KEY SHARE makes it linearize with a takeover: a claim (FOR UPDATE) waits for or skips a run
+  // whose journal write is in flight, and a write that waited re-checks the token on the new row.
+  const held = (runParam: number, tokenParam: number): string =>
+    `EXISTS (SELECT 1 FROM engine_runs WHERE id = $${runParam} AND lease_token = $${tokenParam} AND state = 'Running' FOR KEY SHARE)`;
+  const stillHeld = async (lease: RunLease): Promise<boolean> =>
+    (await query(`SELECT 1 FROM engine_runs WHERE id = $1 AND lease_token = $2 AND state = 'Running'`, [lease.runId, lease.token])).length === 1;
   const wakeSql = `UPDATE engine_runs SET wakeups = wakeups + 1, wake_ms = CASE WHEN state = 'Waiting' THEN $1 ELSE wake_ms END
                    WHERE id = $2 AND state NOT IN ${TERMINAL_SQL}`;
 
@@ -108,7 +115,7 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
            WHERE name = ANY($1) AND queue = ANY($2)
              AND ((state = 'Pending' AND scheduled_ms <= $3) OR (state = 'Running' AND lease_until_ms < $3) OR (state = 'Waiting' AND wake_ms <= $3))
            ORDER BY scheduled_ms, created_ms LIMIT $4 FOR UPDATE SKIP LOCKED)
-         , u AS (UPDATE engine_runs r SET state = 'Running', lease_owner = $5, lease_until_ms = $6, started_ms = COALESCE(r.started_ms, $3),
+         , u AS (UPDATE engine_runs r SET state = 'Running', lease_owner = $5, lease_token = gen_random_uuid()::text, lease_until_ms = $6, started_ms = COALESCE(r.started_ms, $3),
            updated_ms = $3, wake_ms = NULL
          FROM c WHERE r.id = c.id
          RETURNING r.*, c.previous_state, c.previous_owner, c.previous_wakeups)
@@ -125,52 +132,64 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
         previousState: row.previous_state as RunState,
         previousOwner: (row.previous_owner as string | null) ?? null,
         wakeups: Number(row.previous_wakeups),
+        lease: { runId: String(row.id), owner: request.workerId, token: String(row.lease_token) },
       }));
     },
-    async heartbeat(runId, workerId, leaseUntilMs, nowMs) {
+    async heartbeat(lease, leaseUntilMs, nowMs) {
       const rows = await query(
-        `WITH u AS (UPDATE engine_runs SET lease_until_ms = $1, updated_ms = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'Running' RETURNING id),
+        `WITH u AS (UPDATE engine_runs SET lease_until_ms = $1, updated_ms = $2 WHERE id = $3 AND lease_token = $5 AND state = 'Running' RETURNING id),
          s AS (UPDATE engine_tag_slots SET lease_until_ms = $1 WHERE run_id IN (SELECT id FROM u) AND owner = $4)
          SELECT id FROM u`,
-        [leaseUntilMs, nowMs, runId, workerId],
+        [leaseUntilMs, nowMs, lease.runId, lease.owner, lease.token],
       );
       return rows.length === 1;
     },
-    async finishRun(runId, workerId, outcome: RunOutcome) {
+    async finishRun(lease, outcome: RunOutcome) {
       // One statement (one round trip, one commit): the run row, its subscriptions, its timeline.
       const rows = await query(
-        `WITH u AS (UPDATE engine_runs SET state = $1, result = $2, error = $3, ended_ms = $4, updated_ms = $4, lease_owner = NULL, lease_until_ms = NULL, wake_ms = NULL
-           WHERE id = $5 AND lease_owner = $6 AND state = 'Running' RETURNING id, deployment_id),
+        `WITH u AS (UPDATE engine_runs SET state = $1, result = $2, error = $3, ended_ms = $4, updated_ms = $4, lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL, wake_ms = NULL
+           WHERE id = $5 AND lease_token = $10 AND state = 'Running' RETURNING id, deployment_id),
          d AS (DELETE FROM engine_subscriptions WHERE run_id IN (SELECT id FROM u)),
          t AS (DELETE FROM engine_tag_slots WHERE run_id IN (SELECT id FROM u)),
          ev AS (INSERT INTO engine_events (run_id, type, state, message, at_ms) SELECT id, 'state', $1, $7, $4 FROM u)
          SELECT id, pg_notify($8, $9 || json_build_object('r', id, 'd', deployment_id, 's', $1::text, 'o', $6::text)::text) FROM u`,
-        [outcome.state, outcome.resultJson, outcome.error === null ? null : JSON.stringify(outcome.error), outcome.nowMs, runId, workerId, outcome.message, channel, FINISHED_PREFIX],
+        [
+          outcome.state,
+          outcome.resultJson,
+          outcome.error === null ? null : JSON.stringify(outcome.error),
+          outcome.nowMs,
+          lease.runId,
+          lease.owner,
+          outcome.message,
+          channel,
+          FINISHED_PREFIX,
+          lease.token,
+        ],
       );
       return rows.length === 1;
     },
-    async suspendRun(runId, workerId, wakeMs, wakeupsAtClaim, nowMs) {
+    async suspendRun(lease, wakeMs, wakeupsAtClaim, nowMs) {
       const result = await pool.query(
-        `UPDATE engine_runs SET state = 'Waiting', wake_ms = CASE WHEN wakeups <> $1 THEN $2 ELSE $3::bigint END, lease_owner = NULL, lease_until_ms = NULL, updated_ms = $2
-         WHERE id = $4 AND lease_owner = $5 AND state = 'Running'`,
-        [wakeupsAtClaim, nowMs, wakeMs, runId, workerId],
+        `UPDATE engine_runs SET state = 'Waiting', wake_ms = CASE WHEN wakeups <> $1 THEN $2 ELSE $3::bigint END, lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL, updated_ms = $2
+         WHERE id = $4 AND lease_token = $5 AND state = 'Running'`,
+        [wakeupsAtClaim, nowMs, wakeMs, lease.runId, lease.token],
       );
       return result.rowCount === 1;
     },
-    async handOffRun(runId, workerId, queue, nowMs) {
+    async handOffRun(lease, queue, nowMs) {
       const result = await pool.query(
-        `UPDATE engine_runs SET state = 'Pending', queue = $1, scheduled_ms = $2, lease_owner = NULL, lease_until_ms = NULL, updated_ms = $2
-         WHERE id = $3 AND lease_owner = $4 AND state = 'Running'`,
-        [queue, nowMs, runId, workerId],
+        `UPDATE engine_runs SET state = 'Pending', queue = $1, scheduled_ms = $2, lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL, updated_ms = $2
+         WHERE id = $3 AND lease_token = $4 AND state = 'Running'`,
+        [queue, nowMs, lease.runId, lease.token],
       );
       if (result.rowCount === 1) await notify();
       return result.rowCount === 1;
     },
-    async releaseRun(runId, workerId, nowMs) {
+    async releaseRun(lease, nowMs) {
       await pool.query(
-        `WITH u AS (UPDATE engine_runs SET lease_owner = NULL, lease_until_ms = 0, updated_ms = $1 WHERE id = $2 AND lease_owner = $3 AND state = 'Running' RETURNING id)
+        `WITH u AS (UPDATE engine_runs SET lease_owner = NULL, lease_token = NULL, lease_until_ms = 0, updated_ms = $1 WHERE id = $2 AND lease_token = $4 AND state = 'Running' RETURNING id)
          DELETE FROM engine_tag_slots WHERE run_id IN (SELECT id FROM u) AND owner = $3`,
-        [nowMs, runId, workerId],
+        [nowMs, lease.runId, lease.owner, lease.token],
       );
       await notify();
     },
@@ -179,7 +198,7 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
         const { rows } = await client.query<{ id: string }>(
           `WITH RECURSIVE tree AS (SELECT id FROM engine_runs WHERE id = $1
              UNION ALL SELECT r.id FROM engine_runs r JOIN tree t ON r.parent_run_id = t.id)
-           UPDATE engine_runs SET state = 'Cancelled', ended_ms = $2, updated_ms = $2, lease_owner = NULL, lease_until_ms = NULL, wake_ms = NULL
+           UPDATE engine_runs SET state = 'Cancelled', ended_ms = $2, updated_ms = $2, lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL, wake_ms = NULL
            WHERE id IN (SELECT id FROM tree) AND state NOT IN ${TERMINAL_SQL} RETURNING id`,
           [runId, nowMs],
         );
@@ -200,7 +219,7 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
       const reset = await inTransaction(async (client) => {
         const result = await client.query(
           `UPDATE engine_runs SET state = 'Pending', attempt = attempt + 1, error = NULL, result = NULL, ended_ms = NULL, scheduled_ms = $1,
-             updated_ms = $1, queue = 'default', lease_owner = NULL, lease_until_ms = NULL, wake_ms = NULL
+             updated_ms = $1, queue = 'default', lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL, wake_ms = NULL
            WHERE id = $2 AND state IN ('Failed','TimedOut','Cancelled','Crashed')`,
           [nowMs, runId],
         );
@@ -229,44 +248,52 @@ export function createPostgresEngineRepository(store: PostgresStore): PostgresEn
     },
     async beginStep(step: BeginStep) {
       const running = step.state === 'Running' ? 1 : 0;
+      const { lease } = step;
+      // INSERT … SELECT … WHERE (the fence): when the claim is not current, neither the insert nor the upsert happens.
       const rows = await query(
         `INSERT INTO engine_steps (run_id, step_key, kind, state, attempt, input_hash, input, queue, wake_ms, started_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         SELECT $1, $2, $3, $4, $5::int, $6, $7, $8, $9::bigint, $10::bigint WHERE ${held(1, 12)}
          ON CONFLICT (run_id, step_key) DO UPDATE SET state = excluded.state, attempt = engine_steps.attempt + $5,
            started_ms = COALESCE(engine_steps.started_ms, excluded.started_ms), wake_ms = excluded.wake_ms
          WHERE engine_steps.state NOT IN ${FINISHED_STEP_SQL}
            AND (engine_steps.state <> 'Retrying' OR engine_steps.wake_ms IS NULL OR engine_steps.wake_ms <= $11)
          RETURNING *`,
-        [step.runId, step.key, step.kind, step.state, running, step.inputHash, step.inputJson, step.queue, step.wakeMs ?? null, running === 1 ? step.nowMs : null, step.nowMs],
+        [lease.runId, step.key, step.kind, step.state, running, step.inputHash, step.inputJson, step.queue, step.wakeMs ?? null, running === 1 ? step.nowMs : null, step.nowMs, lease.token],
       );
       if (rows[0] !== undefined) return mapStep(rows[0]);
-      const existing = await query('SELECT * FROM engine_steps WHERE run_id = $1 AND step_key = $2', [step.runId, step.key]);
+      // Nothing written: the step is finished or its retry is not due — or the claim is gone.
+      if (!(await stillHeld(lease))) throw leaseLost(lease, `the start of step '${step.key}'`);
+      const existing = await query('SELECT * FROM engine_steps WHERE run_id = $1 AND step_key = $2', [lease.runId, step.key]);
       return mapStep(existing[0] as Row);
     },
-    async finishStep(runId, key, outcome: StepOutcome) {
+    async finishStep(lease, key, outcome: StepOutcome) {
       const result = await pool.query(
         `UPDATE engine_steps SET state = $1, output = $2, error = $3, cached = $4, ended_ms = $5, wake_ms = NULL
-         WHERE run_id = $6 AND step_key = $7 AND state <> 'Completed'`,
-        [outcome.state, outcome.outputJson, outcome.error === null ? null : JSON.stringify(outcome.error), outcome.cached === true ? 1 : 0, outcome.nowMs, runId, key],
+         WHERE run_id = $6 AND step_key = $7 AND state <> 'Completed' AND ${held(6, 8)}`,
+        [outcome.state, outcome.outputJson, outcome.error === null ? null : JSON.stringify(outcome.error), outcome.cached === true ? 1 : 0, outcome.nowMs, lease.runId, key, lease.token],
       );
+      if (result.rowCount !== 1 && !(await stillHeld(lease))) throw leaseLost(lease, `the outcome of step '${key}'`);
       return result.rowCount === 1;
     },
     async recordStep(step) {
+      const { lease } = step;
       const result = await pool.query(
         `INSERT INTO engine_steps (run_id, step_key, kind, state, attempt, output, error, started_ms, ended_ms)
-         VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8)
+         SELECT $1, $2, $3, $4, 1, $5, $6, $7::bigint, $8::bigint WHERE ${held(1, 9)}
          ON CONFLICT (run_id, step_key) DO UPDATE SET state = excluded.state, output = excluded.output, error = excluded.error, ended_ms = excluded.ended_ms, wake_ms = NULL
          WHERE engine_steps.state <> 'Completed'`,
-        [step.runId, step.key, step.kind, step.state, step.outputJson, step.error === null ? null : JSON.stringify(step.error), step.startedMs, step.nowMs],
+        [lease.runId, step.key, step.kind, step.state, step.outputJson, step.error === null ? null : JSON.stringify(step.error), step.startedMs, step.nowMs, lease.token],
       );
+      if (result.rowCount !== 1 && !(await stillHeld(lease))) throw leaseLost(lease, `the outcome of step '${step.key}'`);
       return result.rowCount === 1;
     },
-    async markStep(runId, key, state, fields) {
-      await pool.query(
+    async markStep(lease, key, state, fields) {
+      const result = await pool.query(
         `UPDATE engine_steps SET state = $1, error = COALESCE($2, error), wake_ms = COALESCE($3, wake_ms)
-         WHERE run_id = $4 AND step_key = $5 AND state NOT IN ${FINISHED_STEP_SQL}`,
-        [state, fields.error === undefined || fields.error === null ? null : JSON.stringify(fields.error), fields.wakeMs ?? null, runId, key],
+         WHERE run_id = $4 AND step_key = $5 AND state NOT IN ${FINISHED_STEP_SQL} AND ${held(4, 6)}`,
+        [state, fields.error === undefined || fields.error === null ? null : JSON.stringify(fields.error), fields.wakeMs ?? null, lease.runId, key, lease.token],
       );
+      if (result.rowCount !== 1 && !(await stillHeld(lease))) throw leaseLost(lease, `the ${state} state of step '${key}'`);
     },
 
     async appendEvent(event: NewRunEvent) {

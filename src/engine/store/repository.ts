@@ -5,10 +5,13 @@ import type { LogLevel, RecordedError, RunEventRecord, RunFilter, RunKind, RunRe
  * Every read and write the engine makes to the store, in engine terms. One interface, one
  * implementation per SQL dialect (`sqlite.ts`, `postgres.ts`); the runtime has no SQL in it.
  *
- * Fencing: writes made on behalf of a worker that holds a run (`finishRun`, `suspendRun`,
- * `handOffRun`) name that worker and only apply while it still holds the lease and the run is
- * still Running, so a worker that lost its run (cancelled, or reclaimed after a stall) cannot
- * overwrite what happened since.
+ * Fencing: every write made on behalf of the executor of a run — the run's own transitions
+ * (`heartbeat`, `finishRun`, `suspendRun`, `handOffRun`, `releaseRun`) and its journal
+ * (`beginStep`, `finishStep`, `recordStep`, `markStep`) — carries the RunLease of the claim it
+ * runs under, and applies only while that claim is current (same token, run still Running), in the
+ * same statement as the write. A claim made since (after the lease expired, even by the same
+ * worker) has a new token, so an executor that stalled cannot overwrite what happened since.
+ * Run transitions report a refused write as `false`; journal writes throw LeaseLostError.
  */
 export interface EngineRepository {
   readonly dialect: 'sqlite' | 'postgres';
@@ -26,18 +29,18 @@ export interface EngineRepository {
    */
   claimRuns(request: ClaimRequest): Promise<ClaimedRun[]>;
   /** Extends the lease (and of the run's tag slots); false when the worker no longer holds a Running run (cancelled, reclaimed). */
-  heartbeat(runId: string, workerId: string, leaseUntilMs: number, nowMs: number): Promise<boolean>;
+  heartbeat(lease: RunLease, leaseUntilMs: number, nowMs: number): Promise<boolean>;
   /** Records the terminal state (and its timeline entry, in the same transaction). */
-  finishRun(runId: string, workerId: string, outcome: RunOutcome): Promise<boolean>;
+  finishRun(lease: RunLease, outcome: RunOutcome): Promise<boolean>;
   /**
    * Running → Waiting, releasing the lease. If something woke the run after it was claimed
    * (`wakeupsAtClaim` differs), it is made runnable at once instead, so a wake-up is never lost.
    */
-  suspendRun(runId: string, workerId: string, wakeMs: number | null, wakeupsAtClaim: number, nowMs: number): Promise<boolean>;
+  suspendRun(lease: RunLease, wakeMs: number | null, wakeupsAtClaim: number, nowMs: number): Promise<boolean>;
   /** Running → Pending on another worker queue (a flow task that needs e.g. the `gpu` queue). */
-  handOffRun(runId: string, workerId: string, queue: string, nowMs: number): Promise<boolean>;
+  handOffRun(lease: RunLease, queue: string, nowMs: number): Promise<boolean>;
   /** Gives a held run back without finishing it (clean shutdown): another worker resumes it at once. */
-  releaseRun(runId: string, workerId: string, nowMs: number): Promise<void>;
+  releaseRun(lease: RunLease, nowMs: number): Promise<void>;
   /**
    * Cancels the run and its non-terminal descendants; returns the ids that moved to Cancelled.
    * `origin` (the cancelling engine's workerId) goes with the run-finished notice on PostgreSQL.
@@ -57,17 +60,19 @@ export interface EngineRepository {
    * is already finished (Completed, or Failed/Skipped on replay) the caller replays it instead. A
    * Retrying step whose `wake_ms` is after `nowMs` is not started: the row comes back unchanged
    * (still Retrying), and that — not a later look at the clock — tells the caller it is not due.
+   * Throws LeaseLostError (writing nothing) when `step.lease` is no longer current.
    */
   beginStep(step: BeginStep): Promise<StepRecord>;
-  /** Records a final state and output/error; never overwrites a Completed step. */
-  finishStep(runId: string, key: string, outcome: StepOutcome): Promise<boolean>;
+  /** Records a final state and output/error; never overwrites a Completed step. Throws LeaseLostError (see beginStep). */
+  finishStep(lease: RunLease, key: string, outcome: StepOutcome): Promise<boolean>;
   /**
    * Records a step that ran without a begin row (no retries, no timeout) in one write: created
    * finished. Never overwrites a Completed step. False when the journal already had it Completed.
+   * Throws LeaseLostError (see beginStep).
    */
   recordStep(step: RecordStep): Promise<boolean>;
-  /** Marks an unfinished step as Retrying / Waiting / Pending with its error so far. */
-  markStep(runId: string, key: string, state: RunState, fields: { error?: RecordedError | null; wakeMs?: number | null }): Promise<void>;
+  /** Marks an unfinished step as Retrying / Waiting / Pending with its error so far. Throws LeaseLostError (see beginStep). */
+  markStep(lease: RunLease, key: string, state: RunState, fields: { error?: RecordedError | null; wakeMs?: number | null }): Promise<void>;
 
   appendEvent(event: NewRunEvent): Promise<void>;
   listEvents(runId: string, options?: { type?: RunEventRecord['type']; stepKey?: string }): Promise<RunEventRecord[]>;
@@ -94,6 +99,17 @@ export interface EngineRepository {
 
   getCache(cacheKey: string, nowMs: number): Promise<{ outputJson: string | null } | undefined>;
   putCache(cacheKey: string, outputJson: string | null, nowMs: number, expiresMs: number | null): Promise<void>;
+}
+
+/**
+ * One claim of one run: who claimed it and the token that claim wrote to the run row. The token is
+ * new on every claim, so it tells two claims by the same worker apart.
+ */
+export interface RunLease {
+  readonly runId: string;
+  /** The claiming worker's id (also the run row's `lease_owner`). */
+  readonly owner: string;
+  readonly token: string;
 }
 
 export interface TagSlotRequest {
@@ -135,6 +151,8 @@ export interface ClaimedRun {
   previousOwner: string | null;
   /** The run's wake-up counter at claim time (see `suspendRun`). */
   wakeups: number;
+  /** This claim: every write its executor makes carries it. */
+  lease: RunLease;
 }
 
 export interface RunOutcome {
@@ -147,7 +165,7 @@ export interface RunOutcome {
 }
 
 export interface BeginStep {
-  runId: string;
+  lease: RunLease;
   key: string;
   kind: StepKind;
   inputJson: string | null;
@@ -160,7 +178,7 @@ export interface BeginStep {
 }
 
 export interface RecordStep {
-  runId: string;
+  lease: RunLease;
   key: string;
   kind: StepKind;
   state: RunState;

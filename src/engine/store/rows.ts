@@ -1,4 +1,5 @@
 import type { RunState } from '../../core/states.js';
+import { LeaseLostError } from '../../errors.js';
 import { decodeRecorded } from '../journal/recordable.js';
 import type { LogLevel, RecordedError, RunEventRecord, RunKind, RunRecord, StepKind, StepRecord } from '../types.js';
 
@@ -10,6 +11,14 @@ export const FINISHED_STEP_SQL = `('Completed','Failed','TimedOut','Skipped','Ca
 
 /** The timeline message of a takeover after a lease expired. */
 export const crashMessage = (owner: string): string => `worker ${owner} stopped renewing its lease; resuming from the journal`;
+
+/** What a fenced journal write throws when its claim is no longer current (see EngineRepository). */
+export function leaseLost(lease: { runId: string; owner: string }, what: string): LeaseLostError {
+  return new LeaseLostError(
+    `Worker ${lease.owner} no longer holds run ${lease.runId} (its lease expired and the run was claimed again, or the run left Running); ${what} was not recorded and this execution stops.`,
+    { details: { runId: lease.runId, owner: lease.owner } },
+  );
+}
 
 function num(value: unknown): number | null {
   if (value === null || value === undefined) return null;

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { SqliteStore } from '../../store/store.js';
 import type { RunState } from '../../core/states.js';
 import { decodeRecorded } from '../journal/recordable.js';
 import type { RunFilter, RunRecord, StepRecord } from '../types.js';
-import type { BeginStep, ClaimRequest, ClaimedRun, EngineRepository, NewRun, NewRunEvent, RunOutcome, StepOutcome, TagSlotRequest } from './repository.js';
+import type { BeginStep, ClaimRequest, ClaimedRun, EngineRepository, NewRun, NewRunEvent, RunLease, RunOutcome, StepOutcome, TagSlotRequest } from './repository.js';
 
 /** The repository with synchronous methods: what better-sqlite3 naturally gives. */
 type SyncRepository = {
@@ -27,7 +28,7 @@ function toAsync(sync: SyncRepository): EngineRepository {
   }
   return wrapped as unknown as EngineRepository;
 }
-import { FINISHED_STEP_SQL, TERMINAL_SQL, crashMessage, mapEvent, mapRun, mapStep } from './rows.js';
+import { FINISHED_STEP_SQL, TERMINAL_SQL, crashMessage, leaseLost, mapEvent, mapRun, mapStep } from './rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -47,6 +48,9 @@ export function createSqliteEngineRepository(store: SqliteStore): EngineReposito
     }
     return statement;
   };
+  // The fence of a journal write, in the write's own statement: the claim it runs under is current.
+  const HELD = `EXISTS (SELECT 1 FROM engine_runs WHERE id = ? AND lease_token = ? AND state = 'Running')`;
+  const held = (lease: RunLease): boolean => sql(`SELECT ${HELD}`).pluck().get(lease.runId, lease.token) === 1;
   const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(',');
 
   const claim = db.transaction((request: ClaimRequest): ClaimedRun[] => {
@@ -59,10 +63,11 @@ export function createSqliteEngineRepository(store: SqliteStore): EngineReposito
     ).all(...request.names, ...request.queues, request.nowMs, request.nowMs, request.nowMs, request.limit) as Row[];
     const claimed: ClaimedRun[] = [];
     for (const candidate of candidates) {
+      const token = randomUUID();
       const row = sql(
-        `UPDATE engine_runs SET state = 'Running', lease_owner = ?, lease_until_ms = ?, started_ms = COALESCE(started_ms, ?),
+        `UPDATE engine_runs SET state = 'Running', lease_owner = ?, lease_token = ?, lease_until_ms = ?, started_ms = COALESCE(started_ms, ?),
            updated_ms = ?, wake_ms = NULL WHERE id = ? RETURNING *`,
-      ).get(request.workerId, request.nowMs + request.leaseMs, request.nowMs, request.nowMs, candidate.id) as Row;
+      ).get(request.workerId, token, request.nowMs + request.leaseMs, request.nowMs, request.nowMs, candidate.id) as Row;
       if (candidate.state === 'Running' && candidate.lease_owner !== null) {
         sql(`INSERT INTO engine_events (run_id, type, state, message, at_ms) VALUES (?, 'state', 'Crashed', ?, ?)`).run(candidate.id, crashMessage(candidate.lease_owner as string), request.nowMs);
       }
@@ -72,6 +77,7 @@ export function createSqliteEngineRepository(store: SqliteStore): EngineReposito
         previousState: candidate.state as RunState,
         previousOwner: (candidate.lease_owner as string | null) ?? null,
         wakeups: Number(candidate.wakeups),
+        lease: { runId: String(candidate.id), owner: request.workerId, token },
       });
     }
     return claimed;
@@ -91,7 +97,7 @@ export function createSqliteEngineRepository(store: SqliteStore): EngineReposito
     const cancelled: string[] = [];
     for (const id of ids) {
       const row = sql(
-        `UPDATE engine_runs SET state = 'Cancelled', ended_ms = ?, updated_ms = ?, lease_owner = NULL, lease_until_ms = NULL, wake_ms = NULL
+        `UPDATE engine_runs SET state = 'Cancelled', ended_ms = ?, updated_ms = ?, lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL, wake_ms = NULL
          WHERE id = ? AND state NOT IN ${TERMINAL_SQL} RETURNING id`,
       ).get(nowMs, nowMs, id) as Row | undefined;
       if (row !== undefined) {
@@ -153,12 +159,13 @@ export function createSqliteEngineRepository(store: SqliteStore): EngineReposito
     return { runId: String(existing.id), created: false };
   });
 
-const finish = db.transaction((runId: string, workerId: string, outcome: RunOutcome): boolean => {
+  const finish = db.transaction((lease: RunLease, outcome: RunOutcome): boolean => {
+    const { runId } = lease;
     const changed =
       sql(
-        `UPDATE engine_runs SET state = ?, result = ?, error = ?, ended_ms = ?, updated_ms = ?, lease_owner = NULL, lease_until_ms = NULL, wake_ms = NULL
-         WHERE id = ? AND lease_owner = ? AND state = 'Running'`,
-      ).run(outcome.state, outcome.resultJson, outcome.error === null ? null : JSON.stringify(outcome.error), outcome.nowMs, outcome.nowMs, runId, workerId)
+        `UPDATE engine_runs SET state = ?, result = ?, error = ?, ended_ms = ?, updated_ms = ?, lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL, wake_ms = NULL
+         WHERE id = ? AND lease_token = ? AND state = 'Running'`,
+      ).run(outcome.state, outcome.resultJson, outcome.error === null ? null : JSON.stringify(outcome.error), outcome.nowMs, outcome.nowMs, runId, lease.token)
         .changes === 1;
     if (changed) {
       sql('DELETE FROM engine_subscriptions WHERE run_id = ?').run(runId);
@@ -192,7 +199,7 @@ const finish = db.transaction((runId: string, workerId: string, outcome: RunOutc
   const resetForRetry = db.transaction((runId: string, nowMs: number): boolean => {
     const row = sql(
       `UPDATE engine_runs SET state = 'Pending', attempt = attempt + 1, error = NULL, result = NULL, ended_ms = NULL, scheduled_ms = ?,
-         updated_ms = ?, queue = 'default', lease_owner = NULL, lease_until_ms = NULL, wake_ms = NULL
+         updated_ms = ?, queue = 'default', lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL, wake_ms = NULL
        WHERE id = ? AND state IN ('Failed','TimedOut','Cancelled','Crashed') RETURNING id`,
     ).get(nowMs, nowMs, runId) as Row | undefined;
     if (row === undefined) return false;
@@ -245,31 +252,32 @@ const finish = db.transaction((runId: string, workerId: string, outcome: RunOutc
         (row) => String(row.id),
       ),
     claimRuns: (request) => claim.immediate(request),
-    heartbeat: (runId, workerId, leaseUntilMs, nowMs) => {
-      const held =
-        sql(`UPDATE engine_runs SET lease_until_ms = ?, updated_ms = ? WHERE id = ? AND lease_owner = ? AND state = 'Running'`).run(leaseUntilMs, nowMs, runId, workerId)
+    heartbeat: (lease, leaseUntilMs, nowMs) => {
+      const renewed =
+        sql(`UPDATE engine_runs SET lease_until_ms = ?, updated_ms = ? WHERE id = ? AND lease_token = ? AND state = 'Running'`).run(leaseUntilMs, nowMs, lease.runId, lease.token)
           .changes === 1;
-      if (held) sql('UPDATE engine_tag_slots SET lease_until_ms = ? WHERE run_id = ? AND owner = ?').run(leaseUntilMs, runId, workerId);
-      return held;
+      if (renewed) sql('UPDATE engine_tag_slots SET lease_until_ms = ? WHERE run_id = ? AND owner = ?').run(leaseUntilMs, lease.runId, lease.owner);
+      return renewed;
     },
-    finishRun: (runId, workerId, outcome: RunOutcome) => finish.immediate(runId, workerId, outcome),
-    suspendRun: (runId, workerId, wakeMs, wakeupsAtClaim, nowMs) =>
+    finishRun: (lease, outcome: RunOutcome) => finish.immediate(lease, outcome),
+    suspendRun: (lease, wakeMs, wakeupsAtClaim, nowMs) =>
       sql(
-        `UPDATE engine_runs SET state = 'Waiting', wake_ms = CASE WHEN wakeups <> ? THEN ? ELSE ? END, lease_owner = NULL, lease_until_ms = NULL, updated_ms = ?
-         WHERE id = ? AND lease_owner = ? AND state = 'Running'`,
-      ).run(wakeupsAtClaim, nowMs, wakeMs, nowMs, runId, workerId).changes === 1,
-    handOffRun: (runId, workerId, queue, nowMs) =>
+        `UPDATE engine_runs SET state = 'Waiting', wake_ms = CASE WHEN wakeups <> ? THEN ? ELSE ? END, lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL, updated_ms = ?
+         WHERE id = ? AND lease_token = ? AND state = 'Running'`,
+      ).run(wakeupsAtClaim, nowMs, wakeMs, nowMs, lease.runId, lease.token).changes === 1,
+    handOffRun: (lease, queue, nowMs) =>
       sql(
-        `UPDATE engine_runs SET state = 'Pending', queue = ?, scheduled_ms = ?, lease_owner = NULL, lease_until_ms = NULL, updated_ms = ?
-         WHERE id = ? AND lease_owner = ? AND state = 'Running'`,
-      ).run(queue, nowMs, nowMs, runId, workerId).changes === 1,
-    releaseRun: (runId, workerId, nowMs) => {
-      sql(`UPDATE engine_runs SET lease_owner = NULL, lease_until_ms = 0, updated_ms = ? WHERE id = ? AND lease_owner = ? AND state = 'Running'`).run(
-        nowMs,
-        runId,
-        workerId,
-      );
-      sql('DELETE FROM engine_tag_slots WHERE run_id = ? AND owner = ?').run(runId, workerId);
+        `UPDATE engine_runs SET state = 'Pending', queue = ?, scheduled_ms = ?, lease_owner = NULL, lease_token = NULL, lease_until_ms = NULL, updated_ms = ?
+         WHERE id = ? AND lease_token = ? AND state = 'Running'`,
+      ).run(queue, nowMs, nowMs, lease.runId, lease.token).changes === 1,
+    releaseRun: (lease, nowMs) => {
+      const released =
+        sql(`UPDATE engine_runs SET lease_owner = NULL, lease_token = NULL, lease_until_ms = 0, updated_ms = ? WHERE id = ? AND lease_token = ? AND state = 'Running'`).run(
+          nowMs,
+          lease.runId,
+          lease.token,
+        ).changes === 1;
+      if (released) sql('DELETE FROM engine_tag_slots WHERE run_id = ? AND owner = ?').run(lease.runId, lease.owner);
     },
     acquireTagSlot: (request) => acquireSlot.immediate(request),
     releaseTagSlot: (tag, runId, stepKey) => {
@@ -292,36 +300,76 @@ const finish = db.transaction((runId: string, workerId: string, outcome: RunOutc
     },
     beginStep: (step: BeginStep) => {
       const running = step.state === 'Running' ? 1 : 0;
+      const { lease } = step;
+      // INSERT … SELECT … WHERE (the fence): when the claim is not current, neither the insert nor the upsert happens.
       const row = sql(
         `INSERT INTO engine_steps (run_id, step_key, kind, state, attempt, input_hash, input, queue, wake_ms, started_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${HELD}
          ON CONFLICT (run_id, step_key) DO UPDATE SET state = excluded.state, attempt = engine_steps.attempt + ?,
            started_ms = COALESCE(engine_steps.started_ms, excluded.started_ms), wake_ms = excluded.wake_ms
          WHERE engine_steps.state NOT IN ${FINISHED_STEP_SQL}
            AND (engine_steps.state <> 'Retrying' OR engine_steps.wake_ms IS NULL OR engine_steps.wake_ms <= ?)
          RETURNING *`,
-      ).get(step.runId, step.key, step.kind, step.state, running, step.inputHash, step.inputJson, step.queue, step.wakeMs ?? null, running === 1 ? step.nowMs : null, running, step.nowMs) as
-        | Row
-        | undefined;
+      ).get(
+        lease.runId,
+        step.key,
+        step.kind,
+        step.state,
+        running,
+        step.inputHash,
+        step.inputJson,
+        step.queue,
+        step.wakeMs ?? null,
+        running === 1 ? step.nowMs : null,
+        lease.runId,
+        lease.token,
+        running,
+        step.nowMs,
+      ) as Row | undefined;
       if (row !== undefined) return mapStep(row);
-      return mapStep(sql('SELECT * FROM engine_steps WHERE run_id = ? AND step_key = ?').get(step.runId, step.key) as Row);
+      // Nothing written: the step is finished or its retry is not due — or the claim is gone.
+      if (!held(lease)) throw leaseLost(lease, `the start of step '${step.key}'`);
+      return mapStep(sql('SELECT * FROM engine_steps WHERE run_id = ? AND step_key = ?').get(lease.runId, step.key) as Row);
     },
-    finishStep: (runId, key, outcome: StepOutcome) =>
-      sql(
-        `UPDATE engine_steps SET state = ?, output = ?, error = ?, cached = ?, ended_ms = ?, wake_ms = NULL WHERE run_id = ? AND step_key = ? AND state <> 'Completed'`,
-      ).run(outcome.state, outcome.outputJson, outcome.error === null ? null : JSON.stringify(outcome.error), outcome.cached === true ? 1 : 0, outcome.nowMs, runId, key)
-        .changes === 1,
-    recordStep: (step) =>
-      sql(
-        `INSERT INTO engine_steps (run_id, step_key, kind, state, attempt, output, error, started_ms, ended_ms)
-         VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)
-         ON CONFLICT (run_id, step_key) DO UPDATE SET state = excluded.state, output = excluded.output, error = excluded.error, ended_ms = excluded.ended_ms, wake_ms = NULL
-         WHERE engine_steps.state <> 'Completed'`,
-      ).run(step.runId, step.key, step.kind, step.state, step.outputJson, step.error === null ? null : JSON.stringify(step.error), step.startedMs, step.nowMs).changes === 1,
-    markStep: (runId, key, state, fields) => {
-      sql(
-        `UPDATE engine_steps SET state = ?, error = COALESCE(?, error), wake_ms = COALESCE(?, wake_ms) WHERE run_id = ? AND step_key = ? AND state NOT IN ${FINISHED_STEP_SQL}`,
-      ).run(state, fields.error === undefined || fields.error === null ? null : JSON.stringify(fields.error), fields.wakeMs ?? null, runId, key);
+    finishStep: (lease, key, outcome: StepOutcome) => {
+      const changed =
+        sql(
+          `UPDATE engine_steps SET state = ?, output = ?, error = ?, cached = ?, ended_ms = ?, wake_ms = NULL WHERE run_id = ? AND step_key = ? AND state <> 'Completed' AND ${HELD}`,
+        ).run(
+          outcome.state,
+          outcome.outputJson,
+          outcome.error === null ? null : JSON.stringify(outcome.error),
+          outcome.cached === true ? 1 : 0,
+          outcome.nowMs,
+          lease.runId,
+          key,
+          lease.runId,
+          lease.token,
+        ).changes === 1;
+      if (!changed && !held(lease)) throw leaseLost(lease, `the outcome of step '${key}'`);
+      return changed;
+    },
+    recordStep: (step) => {
+      const { lease } = step;
+      const changed =
+        sql(
+          `INSERT INTO engine_steps (run_id, step_key, kind, state, attempt, output, error, started_ms, ended_ms)
+           SELECT ?, ?, ?, ?, 1, ?, ?, ?, ? WHERE ${HELD}
+           ON CONFLICT (run_id, step_key) DO UPDATE SET state = excluded.state, output = excluded.output, error = excluded.error, ended_ms = excluded.ended_ms, wake_ms = NULL
+           WHERE engine_steps.state <> 'Completed'`,
+        ).run(lease.runId, step.key, step.kind, step.state, step.outputJson, step.error === null ? null : JSON.stringify(step.error), step.startedMs, step.nowMs, lease.runId, lease.token)
+          .changes === 1;
+      if (!changed && !held(lease)) throw leaseLost(lease, `the outcome of step '${step.key}'`);
+      return changed;
+    },
+    markStep: (lease, key, state, fields) => {
+      const changed =
+        sql(
+          `UPDATE engine_steps SET state = ?, error = COALESCE(?, error), wake_ms = COALESCE(?, wake_ms)
+           WHERE run_id = ? AND step_key = ? AND state NOT IN ${FINISHED_STEP_SQL} AND ${HELD}`,
+        ).run(state, fields.error === undefined || fields.error === null ? null : JSON.stringify(fields.error), fields.wakeMs ?? null, lease.runId, key, lease.runId, lease.token)
+          .changes === 1;
+      if (!changed && !held(lease)) throw leaseLost(lease, `the ${state} state of step '${key}'`);
     },
 
     appendEvent: (event: NewRunEvent) => {

@@ -68,12 +68,12 @@ export async function executeWorkflow(execution: RunExecution, definition: Workf
     return row;
   };
   const complete = async (key: string, kind: StepKind, value: unknown): Promise<void> => {
-    await repo.finishStep(run.id, key, { state: RunState.Completed, outputJson: encodeRecordable(value, `step '${key}'`, execution.maxRecordBytes), error: null, nowMs: clock.now() });
+    await repo.finishStep(execution.lease, key, { state: RunState.Completed, outputJson: encodeRecordable(value, `step '${key}'`, execution.maxRecordBytes), error: null, nowMs: clock.now() });
     execution.emitStep(key, kind, RunState.Completed, 1);
   };
   const waitStep = async (key: string, kind: StepKind, input: unknown, wake: number | null): Promise<StepRecord> => {
     const row = await repo.beginStep({
-      runId: run.id,
+      lease: execution.lease,
       key,
       kind,
       inputJson: encodeRecordable(input, `the input of '${key}'`, execution.maxRecordBytes),
@@ -93,7 +93,7 @@ export async function executeWorkflow(execution: RunExecution, definition: Workf
       const nowMs = clock.now();
       const value = produce();
       const outputJson = encodeRecordable(value, `step '${key}'`, execution.maxRecordBytes);
-      if (!(await repo.recordStep({ runId: run.id, key, kind, state: RunState.Completed, outputJson, error: null, startedMs: nowMs, nowMs }))) {
+      if (!(await repo.recordStep({ lease: execution.lease, key, kind, state: RunState.Completed, outputJson, error: null, startedMs: nowMs, nowMs }))) {
         const stored = await repo.getStep(run.id, key);
         if (stored !== undefined) return { value: stored.output as T };
       }
@@ -124,7 +124,7 @@ export async function executeWorkflow(execution: RunExecution, definition: Workf
       const deadline = row.wakeMs;
       if (deadline !== null && clock.now() >= deadline) {
         const error = new TimeoutError(`${kind} '${name}' did not arrive within ${timeoutMs ?? '?'} ms (${key}).`, { details: { name, key, timeoutMs } });
-        await repo.finishStep(run.id, key, { state: RunState.TimedOut, outputJson: null, error: recordError(error), nowMs: clock.now() });
+        await repo.finishStep(execution.lease, key, { state: RunState.TimedOut, outputJson: null, error: recordError(error), nowMs: clock.now() });
         execution.emitStep(key, stepKind, RunState.TimedOut, row.attempt);
         return { thrown: error };
       }
@@ -187,7 +187,7 @@ export async function executeWorkflow(execution: RunExecution, definition: Workf
       const key = nextKey(`$child:${name}`);
       return op<ChildHandle<T>>(async () => {
         const row = await repo.beginStep({
-          runId: run.id,
+          lease: execution.lease,
           key,
           kind: StepKind.Child,
           inputJson: encodeRecordable(input, `the input of child '${name}'`, execution.maxRecordBytes),
@@ -205,7 +205,7 @@ export async function executeWorkflow(execution: RunExecution, definition: Workf
             childId = await execution.startChild(name, input, `${run.id}:${key}`);
           } catch (error) {
             if (!(error instanceof KairosError) || error.code === ErrorCode.Store) throw error;
-            await repo.finishStep(run.id, key, { state: RunState.Failed, outputJson: null, error: recordError(error), nowMs: clock.now() });
+            await repo.finishStep(execution.lease, key, { state: RunState.Failed, outputJson: null, error: recordError(error), nowMs: clock.now() });
             return { thrown: error };
           }
           await complete(key, StepKind.Child, { runId: childId });
@@ -232,7 +232,7 @@ export async function executeWorkflow(execution: RunExecution, definition: Workf
         }
         const error = new Error(`child run ${childId} (${child.name}) ended ${child.state}${child.error === null ? '' : `: ${child.error.message}`}`);
         error.name = 'ChildRunFailed';
-        await repo.finishStep(run.id, key, { state: RunState.Failed, outputJson: null, error: recordError(error), nowMs: clock.now() });
+        await repo.finishStep(execution.lease, key, { state: RunState.Failed, outputJson: null, error: recordError(error), nowMs: clock.now() });
         execution.emitStep(key, StepKind.Child, RunState.Failed, row.attempt);
         return { thrown: error };
       }),
