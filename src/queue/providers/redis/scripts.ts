@@ -161,17 +161,24 @@ if last[1] then out[2] = last[1][1] end
 return out
 `;
 
-/** ARGV: id. Completes the job whoever holds its lease now: at-least-once makes a late ack harmless. */
+/**
+ * ARGV: id… (the acks of one event-loop turn for this queue). Completes each job whoever holds its
+ * lease now: at-least-once makes a late ack harmless. Returns how many jobs existed.
+ */
 export const ACK = `${COMMON}
-local id = ARGV[1]
-local jk = base .. ':job:' .. id
-if redis.call('EXISTS', jk) == 0 then return 0 end
-unstream(jk)
-release_dedup(jk, id)
-redis.call('ZREM', base .. ':active', id)
-redis.call('ZREM', base .. ':delayed', id)
-redis.call('DEL', jk)
-return 1
+local done = 0
+for _, id in ipairs(ARGV) do
+  local jk = base .. ':job:' .. id
+  if redis.call('EXISTS', jk) == 1 then
+    unstream(jk)
+    release_dedup(jk, id)
+    redis.call('ZREM', base .. ':active', id)
+    redis.call('ZREM', base .. ':delayed', id)
+    redis.call('DEL', jk)
+    done = done + 1
+  end
+end
+return done
 `;
 
 /** ARGV: id, token, now, runAt, error. Returns 0 when the lease was lost (another worker holds the job). */
