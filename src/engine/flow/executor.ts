@@ -163,7 +163,7 @@ async function recordSkip(
     decision === 'upstream_failed'
       ? { name: UPSTREAM_FAILED, message: `not run: upstream ${culprits.join(', ')} failed` }
       : { name: SKIPPED, message: `skipped by its trigger rule (upstream: ${needs.map((need) => `${need}=${finished.get(need)?.outcome ?? 'pending'}`).join(', ')})` };
-  const { repo, run, clock } = execution;
+  const { repo, clock } = execution;
   await repo.beginStep({ lease: execution.lease, key: name, kind: StepKind.Task, inputJson: null, inputHash: null, queue: null, state: RunState.Pending, nowMs: clock.now() });
   await repo.finishStep(execution.lease, name, { state: RunState.Skipped, outputJson: null, error, nowMs: clock.now() });
   execution.emitStep(name, StepKind.Task, RunState.Skipped, 0);
@@ -180,7 +180,7 @@ async function runTask(
   tagSlots: ReadonlyMap<string, Semaphore>,
 ): Promise<Finished | 'interrupted' | { wakeMs: number }> {
   if (task.map === undefined) return toFinished(await runOne(execution, definition, task, name, name, upstream, null, flowSlots, tagSlots));
-  const { repo, run, clock } = execution;
+  const { repo, clock } = execution;
   const parent = await repo.beginStep({ lease: execution.lease, key: name, kind: StepKind.Task, inputJson: null, inputHash: null, queue: task.queue ?? null, state: RunState.Running, nowMs: clock.now() });
   if (FINISHED_STEP_STATES.has(parent.state)) return fromRow(parent);
   execution.emitStep(name, StepKind.Task, RunState.Running, parent.attempt);

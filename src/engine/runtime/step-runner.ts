@@ -54,7 +54,7 @@ export function replayStep<T>(row: StepRecord): StepResult<T> {
  * step unfinished in the journal so the next worker runs it again.
  */
 export async function runStep<T>(execution: RunExecution, spec: StepSpec<T>): Promise<StepResult<T>> {
-  const { repo, run, clock } = execution;
+  const { repo, clock } = execution;
   const base = { lease: execution.lease, key: spec.key, kind: spec.kind, inputJson: spec.inputJson, inputHash: hashInput(spec.inputJson), queue: spec.queue ?? null };
   // One write both creates the step and tells us whether the journal already finished it.
   let row = await repo.beginStep({ ...base, state: RunState.Running, nowMs: clock.now() });
