@@ -8,7 +8,7 @@ import { createBrokerLedger, type BrokerLedger, type DedupClaim } from '../ledge
 import { closedError, connectWithRetries, type ConnectRetryOptions } from './broker/connect.js';
 import { createLedgerDeadLetters } from './broker/dead-letters.js';
 import { toJob } from './broker/jobs.js';
-import { claimBatch, releaseJobClaims } from './broker/claims.js';
+import { claimBatch, createClaimReleaser, releaseJobClaims } from './broker/claims.js';
 import { decodeJob, encodeJob } from './kafka/messages.js';
 import { OffsetTracker } from './kafka/offsets.js';
 import { commit, resumeIfDrained, wake, type Delivery, type QueueConsumer } from './kafka/consumer-state.js';
@@ -165,6 +165,7 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
     if (job.dedupKey !== null) claims.push({ key: `key:${job.dedupKey}`, jobId: job.id });
     return claims;
   }
+  const releaseClaims = createClaimReleaser(ledger, 'kafka', claimsOf);
 
   function consumerFor(queue: string): Promise<QueueConsumer> {
     let pending = consumers.get(queue);
@@ -399,7 +400,7 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
     async ack(lease) {
       // A lost lease: the record is live again (here or at another member); its next holder releases the claims.
       if (!(await settleOffset(lease))) return;
-      await ledger.releaseDedupKeys('kafka', lease.job.queue, claimsOf(lease.job));
+      await releaseClaims(lease.job);
     },
 
     async retry(lease, retryOptions) {
@@ -420,7 +421,7 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
       await ledger.putDeadLetter('kafka', { job, error, deadAtMs: clock.now() });
       await produce(`${topicOf(lease.job.queue)}.dlq`, [job]);
       await settleOffset(lease);
-      await ledger.releaseDedupKeys('kafka', lease.job.queue, claimsOf(lease.job));
+      await releaseClaims(lease.job);
     },
 
     extendLease(lease, leaseMs) {

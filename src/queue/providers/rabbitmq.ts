@@ -7,7 +7,7 @@ import { createBrokerLedger, type BrokerLedger, type DedupClaim } from '../ledge
 import { closedError, connectWithRetries, redactAddress, sleep, type ConnectRetryOptions } from './broker/connect.js';
 import { createLedgerDeadLetters } from './broker/dead-letters.js';
 import { toJob } from './broker/jobs.js';
-import { claimBatch, releaseJobClaims } from './broker/claims.js';
+import { claimBatch, createClaimReleaser, releaseJobClaims } from './broker/claims.js';
 
 /** Options of {@link createRabbitmqProvider}. */
 export interface RabbitmqProviderOptions extends ConnectRetryOptions {
@@ -211,6 +211,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
     if (job.dedupKey !== null) claims.push({ key: `key:${job.dedupKey}`, jobId: job.id });
     return claims;
   }
+  const releaseClaims = createClaimReleaser(ledger, 'rabbitmq', claimsOf);
 
   function toLease(queue: string, delivery: Delivery, leaseMs: number): Lease {
     const { msg } = delivery;
@@ -371,7 +372,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
       if (held === null) return;
       held.channel.ack(held.msg);
       await settled(held.consumer);
-      await ledger.releaseDedupKeys('rabbitmq', lease.job.queue, claimsOf(lease.job));
+      await releaseClaims(lease.job);
     },
 
     async retry(lease, retryOptions) {
@@ -396,7 +397,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
       // NACK without requeue routes the message through the dead-letter exchange to `<queue>.dead`.
       held.channel.nack(held.msg, false, false);
       await settled(held.consumer);
-      await ledger.releaseDedupKeys('rabbitmq', lease.job.queue, claimsOf(lease.job));
+      await releaseClaims(lease.job);
     },
 
     extendLease(lease, leaseMs) {

@@ -112,3 +112,36 @@ function groupByQueue(jobs: readonly Job[]): Map<string, { job: Job; index: numb
   });
   return groups;
 }
+
+/**
+ * Releases claims on ack, coalescing the releases of one event-loop turn into one ledger call per
+ * queue (one store transaction instead of one per job; the acks of concurrent handlers arrive together).
+ */
+export function createClaimReleaser(
+  ledger: BrokerLedger,
+  provider: string,
+  claimsOf: (job: Job) => DedupClaim[],
+): (job: Job) => Promise<void> {
+  let pending: { job: Job; resolve: () => void; reject: (error: Error) => void }[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    const batch = pending;
+    pending = [];
+    releaseJobClaims(ledger, provider, batch.map((p) => p.job), claimsOf).then(
+      () => batch.forEach((p) => p.resolve()),
+      (error: unknown) => {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        batch.forEach((p) => p.reject(failure));
+      },
+    );
+  };
+  return (job) =>
+    new Promise<void>((resolve, reject) => {
+      pending.push({ job, resolve, reject });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+}
