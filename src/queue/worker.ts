@@ -75,6 +75,8 @@ export interface QueueWorkerOptions {
  */
 class Running {
   done: Promise<void> = Promise.resolve();
+  /** The handler has returned; the ack, retry or dead letter is in flight. */
+  settling = false;
   reason: unknown = undefined;
   private controller: AbortController | null = null;
   private rejectRace: ((reason: unknown) => void) | null = null;
@@ -126,6 +128,8 @@ export class QueueWorker {
   private readonly random: () => number;
   private readonly running = new Map<string, Set<Running>>();
   private readonly slotWaiters = new Map<string, () => void>();
+  /** Jobs whose handler has returned but whose ack (retry, dead letter) is still in flight, per queue. */
+  private readonly settling = new Map<string, number>();
   private fetchController = new AbortController();
   private loops: Promise<void>[] = [];
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
@@ -171,9 +175,9 @@ export class QueueWorker {
 
   /** How many handlers are running now, per queue. */
   inFlight(queue?: string): number {
-    if (queue !== undefined) return this.running.get(queue)?.size ?? 0;
+    if (queue !== undefined) return (this.running.get(queue)?.size ?? 0) - (this.settling.get(queue) ?? 0);
     let n = 0;
-    for (const set of this.running.values()) n += set.size;
+    for (const [queue, set] of this.running) n += set.size - (this.settling.get(queue) ?? 0);
     return n;
   }
 
@@ -226,7 +230,11 @@ export class QueueWorker {
     const running = this.running.get(queue) ?? new Set<Running>();
     let failures = 0;
     while (this.state === 'running') {
-      const free = limit - running.size;
+      // A slot frees when its handler returns, not when the ack is through: the next fetch then goes
+      // out beside the ack instead of a round trip after it (at-least-once is untouched: the job is
+      // deleted only by its ack). Settling jobs are capped at `limit` so a slow ack still throttles.
+      const settling = this.settling.get(queue) ?? 0;
+      const free = Math.min(limit - (running.size - settling), 2 * limit - running.size);
       if (free <= 0) {
         await new Promise<void>((resolve) => this.slotWaiters.set(queue, resolve));
         this.slotWaiters.delete(queue);
@@ -258,6 +266,7 @@ export class QueueWorker {
         const entry = new Running(lease);
         running.add(entry);
         entry.done = this.runJob(queue, entry).finally(() => {
+          if (entry.settling) this.settling.set(queue, (this.settling.get(queue) ?? 1) - 1);
           running.delete(entry);
           this.slotWaiters.get(queue)?.();
         });
@@ -307,6 +316,9 @@ export class QueueWorker {
       stopTimers();
     }
     const durationMs = performance.now() - startedAt;
+    entry.settling = true;
+    this.settling.set(queue, (this.settling.get(queue) ?? 0) + 1);
+    this.slotWaiters.get(queue)?.();
 
     if (outcome.ok) {
       await this.settle(queue, lease, () => this.provider.ack(lease), 'ack');
