@@ -9,6 +9,7 @@ import { createLedgerDeadLetters } from './broker/dead-letters.js';
 import { toJob } from './broker/jobs.js';
 import { createCloudTasksReceiver, type CloudTasksReceiver } from './cloudtasks/receiver.js';
 import { isAlreadyExists, isNotFound, queueIdOf, taskFor, type TaskTarget } from './cloudtasks/tasks.js';
+import { sharedAttempt } from './broker/shared-attempt.js';
 
 type ClientOptions = NonNullable<ConstructorParameters<typeof CloudTasksClient>[0]>;
 
@@ -136,27 +137,24 @@ export function createCloudTasksProvider(options: CloudTasksProviderOptions): Cl
   }
 
   function ensure(queue: string): Promise<void> {
-    let done = ensured.get(queue);
-    if (done === undefined) {
-      done = (async () => {
-        const tasks = live();
-        try {
-          await tasks.getQueue({ name: queuePath(queue) });
-        } catch (error) {
-          if (!isNotFound(error)) throw error;
-          await tasks
-            .createQueue({ parent, queue: { name: queuePath(queue), retryConfig: { maxAttempts: -1, minBackoff: { seconds: 1 } } } })
-            .catch((e: unknown) => {
-              if (!isAlreadyExists(e)) throw e;
-            });
-        }
-      })().catch((error: unknown) => {
-        ensured.delete(queue);
+    const create = async (): Promise<void> => {
+      const tasks = live();
+      try {
+        await tasks.getQueue({ name: queuePath(queue) });
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        await tasks
+          .createQueue({ parent, queue: { name: queuePath(queue), retryConfig: { maxAttempts: -1, minBackoff: { seconds: 1 } } } })
+          .catch((e: unknown) => {
+            if (!isAlreadyExists(e)) throw e;
+          });
+      }
+    };
+    return sharedAttempt(ensured, queue, () =>
+      create().catch((error: unknown) => {
         throw unavailable('could not get or create the queue', error);
-      });
-      ensured.set(queue, done);
-    }
-    return done;
+      }),
+    );
   }
 
   function unavailable(what: string, cause: unknown): ProviderUnavailableError {

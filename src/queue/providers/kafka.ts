@@ -12,6 +12,8 @@ import { claimBatch, createClaimReleaser, releaseJobClaims } from './broker/clai
 import { decodeJob, encodeJob } from './kafka/messages.js';
 import { OffsetTracker } from './kafka/offsets.js';
 import { commit, resumeIfDrained, wake, type Delivery, type QueueConsumer } from './kafka/consumer-state.js';
+import { sharedAttempt } from './broker/shared-attempt.js';
+import { waitForWake } from './broker/wait-for-wake.js';
 
 /** Options of {@link createKafkaProvider}. */
 export interface KafkaProviderOptions extends ConnectRetryOptions {
@@ -124,26 +126,18 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
   }
 
   function ensure(queue: string): Promise<void> {
-    let done = ensured.get(queue);
-    if (done === undefined) {
-      done = (async () => {
-        const { admin: client } = live();
-        const replicationFactor = options.replicationFactor ?? -1;
-        // createTopics resolves false (no error) for topics that already exist.
-        await client.createTopics({
-          waitForLeaders: true,
-          topics: [
-            { topic: topicOf(queue), numPartitions: partitions, replicationFactor },
-            { topic: `${topicOf(queue)}.dlq`, numPartitions: 1, replicationFactor },
-          ],
-        });
-      })().catch((error: unknown) => {
-        ensured.delete(queue);
-        throw error;
+    return sharedAttempt(ensured, queue, async () => {
+      const { admin: client } = live();
+      const replicationFactor = options.replicationFactor ?? -1;
+      // createTopics resolves false (no error) for topics that already exist.
+      await client.createTopics({
+        waitForLeaders: true,
+        topics: [
+          { topic: topicOf(queue), numPartitions: partitions, replicationFactor },
+          { topic: `${topicOf(queue)}.dlq`, numPartitions: 1, replicationFactor },
+        ],
       });
-      ensured.set(queue, done);
-    }
-    return done;
+    });
   }
 
   async function produce(topic: string, jobs: readonly Job[]): Promise<void> {
@@ -168,15 +162,7 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
   const releaseClaims = createClaimReleaser(ledger, 'kafka', claimsOf);
 
   function consumerFor(queue: string): Promise<QueueConsumer> {
-    let pending = consumers.get(queue);
-    if (pending === undefined) {
-      pending = startConsumer(queue).catch((error: unknown) => {
-        consumers.delete(queue);
-        throw error;
-      });
-      consumers.set(queue, pending);
-    }
-    return pending;
+    return sharedAttempt(consumers, queue, () => startConsumer(queue));
   }
 
   async function startConsumer(queue: string): Promise<QueueConsumer> {
@@ -383,17 +369,7 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
         const remainingMs = deadline - clock.now();
         if (remainingMs <= 0 || state.dead) return [];
         const nextExpiryMs = Math.min(...[...leases.values()].filter((l) => l.queue === queue).map((l) => l.untilMs - clock.now()));
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            state.waiters.delete(done);
-            clearTimeout(timer);
-            fetchOptions.signal?.removeEventListener('abort', done);
-            resolve();
-          };
-          const timer = setTimeout(done, Math.max(1, Math.min(remainingMs, nextExpiryMs)));
-          state.waiters.add(done);
-          fetchOptions.signal?.addEventListener('abort', done, { once: true });
-        });
+        await waitForWake(state.waiters, Math.min(remainingMs, nextExpiryMs), fetchOptions.signal);
       }
     },
 

@@ -11,6 +11,7 @@ import { closedError, connectWithRetries, redactAddress, type ConnectRetryOption
 import { createLedgerDeadLetters } from './broker/dead-letters.js';
 import { toJob } from './broker/jobs.js';
 import { parseAckSubject, PullRequests } from './nats/pull.js';
+import { sharedAttempt } from './broker/shared-attempt.js';
 
 /** Options of {@link createNatsProvider}. */
 export interface NatsProviderOptions extends ConnectRetryOptions {
@@ -104,15 +105,7 @@ export function createNatsProvider(options: NatsProviderOptions = {}): QueueProv
   }
 
   function ensure(queue: string): Promise<void> {
-    let done = ensured.get(queue);
-    if (done === undefined) {
-      done = createQueue(queue).catch((error: unknown) => {
-        ensured.delete(queue);
-        throw error;
-      });
-      ensured.set(queue, done);
-    }
-    return done;
+    return sharedAttempt(ensured, queue, () => createQueue(queue));
   }
 
   async function createQueue(queue: string): Promise<void> {

@@ -8,6 +8,7 @@ import { closedError, connectWithRetries, redactAddress, sleep, type ConnectRetr
 import { createLedgerDeadLetters } from './broker/dead-letters.js';
 import { toJob } from './broker/jobs.js';
 import { claimBatch, createClaimReleaser, releaseJobClaims } from './broker/claims.js';
+import { waitForWake } from './broker/wait-for-wake.js';
 
 /** Options of {@link createRabbitmqProvider}. */
 export interface RabbitmqProviderOptions extends ConnectRetryOptions {
@@ -352,17 +353,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
         }
         // Wake on a delivery, a lost channel, abort, the deadline — or the next lease expiry to reclaim.
         const nextExpiry = Math.min(...[...leases.values()].filter((l) => l.queue === queue).map((l) => l.untilMs - clock.now()));
-        await new Promise<void>((resolve) => {
-          const wake = (): void => {
-            consumer.waiters.delete(wake);
-            clearTimeout(timer);
-            fetchOptions.signal?.removeEventListener('abort', wake);
-            resolve();
-          };
-          const timer = setTimeout(wake, Math.max(1, Math.min(remainingMs, nextExpiry)));
-          consumer.waiters.add(wake);
-          fetchOptions.signal?.addEventListener('abort', wake, { once: true });
-        });
+        await waitForWake(consumer.waiters, Math.min(remainingMs, nextExpiry), fetchOptions.signal);
       }
     },
 
