@@ -58,6 +58,13 @@ export interface QueueWorkerOptions {
   heldJobs?: HeldJobStore;
   /** Run a DelayDispatcher for `heldJobs` inside this worker. Default true when `heldJobs` is given. */
   dispatchHeldJobs?: boolean;
+  /**
+   * Fetch the next batch while the current one runs. `'auto'` (default): only while the queue's
+   * handlers take under 10 ms on average — short jobs, where the round trip per batch would
+   * otherwise halve throughput; longer jobs are left in the queue for idle workers. At most
+   * `concurrency` jobs wait fetched ahead, their leases kept alive; on shutdown they go back.
+   */
+  prefetch?: boolean | 'auto';
   /** Default time `stop()` lets in-flight jobs finish before aborting them. Default 30000. */
   shutdownTimeoutMs?: number;
   /** Default: the system clock. */
@@ -66,6 +73,15 @@ export interface QueueWorkerOptions {
   logger?: Logger;
   /** Jitter source for backoff (tests pin it). Default Math.random. */
   random?: () => number;
+}
+
+/** Handlers faster than this on average (ms) make `prefetch: 'auto'` fetch ahead. */
+const PREFETCH_BELOW_MS = 10;
+
+/** A job fetched ahead of a free slot. */
+interface AheadLease {
+  lease: Lease;
+  stopHeartbeat: () => void;
 }
 
 /**
@@ -128,6 +144,11 @@ export class QueueWorker {
   private readonly random: () => number;
   private readonly running = new Map<string, Set<Running>>();
   private readonly slotWaiters = new Map<string, () => void>();
+  /** Jobs fetched ahead, waiting for a slot (see `fetchesAhead`), per queue. */
+  private readonly ahead = new Map<string, AheadLease[]>();
+  /** Moving mean of handler durations, per queue: fetching ahead is for short jobs only. */
+  private readonly meanHandlerMs = new Map<string, number>();
+  private readonly prefetch: boolean | 'auto';
   /** Jobs whose handler has returned but whose ack (retry, dead letter) is still in flight, per queue. */
   private readonly settling = new Map<string, number>();
   private fetchController = new AbortController();
@@ -170,7 +191,11 @@ export class QueueWorker {
     this.events = new TypedEmitter<QueueWorkerEvents>((error, event) =>
       this.logger.warn({ err: error, event }, 'a queue worker event listener threw'),
     );
-    for (const queue of this.queues) this.running.set(queue, new Set());
+    this.prefetch = options.prefetch ?? 'auto';
+    for (const queue of this.queues) {
+      this.running.set(queue, new Set());
+      this.ahead.set(queue, []);
+    }
   }
 
   /** How many handlers are running now, per queue. */
@@ -225,29 +250,127 @@ export class QueueWorker {
     this.state = 'stopped';
   }
 
+  /** Slots a new job may take now: handlers running, plus settling jobs beyond `limit`. */
+  private freeSlots(queue: string): number {
+    const limit = this.concurrencyByQueue.get(queue) ?? 1;
+    const running = this.running.get(queue)?.size ?? 0;
+    // A slot frees when its handler returns, not when the ack is through: the next fetch then goes
+    // out beside the ack instead of a round trip after it (at-least-once is untouched: the job is
+    // deleted only by its ack). Settling jobs are capped at `limit` so a slow ack still throttles.
+    const settling = this.settling.get(queue) ?? 0;
+    return Math.min(limit - (running - settling), 2 * limit - running);
+  }
+
+  /**
+   * Fetch ahead: while a queue's jobs are short, the next fetch goes out as soon as a full batch
+   * arrives, before its handlers run, so the broker prepares batch n + 1 while this process runs
+   * batch n — without it each side waits for the other, one round trip per batch, both half idle.
+   */
+  private fetchesAhead(queue: string): boolean {
+    if (this.prefetch === false) return false;
+    if (this.prefetch === true) return true;
+    const mean = this.meanHandlerMs.get(queue);
+    return mean !== undefined && mean < PREFETCH_BELOW_MS;
+  }
+
+  private observeHandlerMs(queue: string, ms: number): void {
+    const mean = this.meanHandlerMs.get(queue);
+    this.meanHandlerMs.set(queue, mean === undefined ? ms : mean + (ms - mean) / 16);
+  }
+
+  /** Starts jobs fetched ahead while slots are free. */
+  private startAhead(queue: string): void {
+    const ahead = this.ahead.get(queue);
+    if (ahead === undefined) return;
+    while (ahead.length > 0 && this.state === 'running' && this.freeSlots(queue) > 0) {
+      const next = ahead.shift();
+      if (next === undefined) break;
+      next.stopHeartbeat();
+      this.startJob(queue, next.lease);
+    }
+  }
+
+  private startJob(queue: string, lease: Lease): void {
+    const running = this.running.get(queue);
+    if (running === undefined) return;
+    const entry = new Running(lease);
+    running.add(entry);
+    entry.done = this.runJob(queue, entry).finally(() => {
+      if (entry.settling) this.settling.set(queue, (this.settling.get(queue) ?? 1) - 1);
+      running.delete(entry);
+      this.slotFreed(queue);
+    });
+  }
+
+  private slotFreed(queue: string): void {
+    this.startAhead(queue);
+    this.slotWaiters.get(queue)?.();
+  }
+
+  /**
+   * Holds a job fetched ahead until a slot frees, keeping its lease alive as a running job's is. If
+   * the lease is lost meanwhile, the job is dropped here: it was reclaimed and runs elsewhere.
+   */
+  private holdAhead(queue: string, lease: Lease): void {
+    const ahead = this.ahead.get(queue);
+    if (ahead === undefined) return;
+    let timer: TimerHandle | null = null;
+    const held: AheadLease = {
+      lease,
+      stopHeartbeat: () => {
+        if (timer !== null) this.clock.clearTimer(timer);
+        timer = null;
+      },
+    };
+    const beat = () => {
+      timer = this.clock.setTimer(() => {
+        this.provider.extendLease(lease, this.leaseMs).then(
+          (kept) => {
+            if (timer === null) return;
+            if (kept) beat();
+            else ahead.splice(ahead.indexOf(held), 1);
+          },
+          (error: unknown) => {
+            this.reportError(queue, 'extendLease', error);
+            if (timer !== null) beat();
+          },
+        );
+      }, Math.max(1, Math.floor(this.leaseMs / 3)));
+    };
+    beat();
+    ahead.push(held);
+  }
+
+  private async giveBack(queue: string, lease: Lease): Promise<void> {
+    await this.provider
+      .retry(lease, { runAtMs: this.clock.now(), error: 'worker shut down before starting the job' })
+      .catch((e: unknown) => this.reportError(queue, 'retry', e));
+  }
+
   private async pullLoop(queue: string): Promise<void> {
     const limit = this.concurrencyByQueue.get(queue) ?? 1;
-    const running = this.running.get(queue) ?? new Set<Running>();
+    const ahead = this.ahead.get(queue) ?? [];
     let failures = 0;
+    /** A fetch sent ahead, and how many jobs it asked for. */
+    let inFlight: { leases: Promise<Lease[]>; max: number } | null = null;
+    const fetch = (max: number) => ({
+      max,
+      leases: this.provider.fetch(queue, { max, leaseMs: this.leaseMs, waitMs: this.pollWaitMs, signal: this.fetchController.signal }),
+    });
     while (this.state === 'running') {
-      // A slot frees when its handler returns, not when the ack is through: the next fetch then goes
-      // out beside the ack instead of a round trip after it (at-least-once is untouched: the job is
-      // deleted only by its ack). Settling jobs are capped at `limit` so a slow ack still throttles.
-      const settling = this.settling.get(queue) ?? 0;
-      const free = Math.min(limit - (running.size - settling), 2 * limit - running.size);
-      if (free <= 0) {
-        await new Promise<void>((resolve) => this.slotWaiters.set(queue, resolve));
-        this.slotWaiters.delete(queue);
-        continue;
+      if (inFlight === null) {
+        const free = this.freeSlots(queue) - ahead.length;
+        if (free <= 0) {
+          await new Promise<void>((resolve) => this.slotWaiters.set(queue, resolve));
+          this.slotWaiters.delete(queue);
+          continue;
+        }
+        inFlight = fetch(free);
       }
+      const requested = inFlight.max;
       let leases: Lease[];
       try {
-        leases = await this.provider.fetch(queue, {
-          max: free,
-          leaseMs: this.leaseMs,
-          waitMs: this.pollWaitMs,
-          signal: this.fetchController.signal,
-        });
+        leases = await inFlight.leases;
         failures = 0;
       } catch (error) {
         if (this.state !== 'running') break;
@@ -256,21 +379,36 @@ export class QueueWorker {
         // The broker or database is away: back off (≤ 5 s) and try again; the provider reconnects.
         await this.sleep(Math.min(100 * 2 ** Math.min(failures, 10), 5_000));
         continue;
+      } finally {
+        inFlight = null;
+      }
+      if (this.state !== 'running') {
+        // Fetched as shutdown began: give it straight back.
+        for (const lease of leases) await this.giveBack(queue, lease);
+        break;
+      }
+      // A full batch that starts at once: there is probably more, so ask for the slots it will free.
+      // Only one fetch is ever ahead and only when nothing waits, so at most `limit` jobs wait here.
+      if (leases.length > 0 && leases.length >= requested && ahead.length === 0 && leases.length <= this.freeSlots(queue) && this.fetchesAhead(queue)) {
+        inFlight = fetch(limit);
+        // Rejections are handled where it is awaited; this only keeps it from counting as unhandled meanwhile.
+        inFlight.leases.catch(() => undefined);
+        // Let the request leave before the batch runs: otherwise it is written after the handlers
+        // of this batch, and the broker idles while they run, the very wait fetching ahead removes.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       for (const lease of leases) {
-        if (this.state !== 'running') {
-          // Fetched as shutdown began: give it straight back.
-          await this.provider.retry(lease, { runAtMs: this.clock.now(), error: 'worker shut down before starting the job' }).catch((e: unknown) => this.reportError(queue, 'retry', e));
-          continue;
-        }
-        const entry = new Running(lease);
-        running.add(entry);
-        entry.done = this.runJob(queue, entry).finally(() => {
-          if (entry.settling) this.settling.set(queue, (this.settling.get(queue) ?? 1) - 1);
-          running.delete(entry);
-          this.slotWaiters.get(queue)?.();
-        });
+        if (ahead.length === 0 && this.freeSlots(queue) > 0) this.startJob(queue, lease);
+        else this.holdAhead(queue, lease);
       }
+    }
+    if (inFlight !== null) {
+      const late = await inFlight.leases.catch(() => [] as Lease[]);
+      for (const lease of late) await this.giveBack(queue, lease);
+    }
+    for (const held of ahead.splice(0)) {
+      held.stopHeartbeat();
+      await this.giveBack(queue, held.lease);
     }
   }
 
@@ -318,7 +456,8 @@ export class QueueWorker {
     const durationMs = performance.now() - startedAt;
     entry.settling = true;
     this.settling.set(queue, (this.settling.get(queue) ?? 0) + 1);
-    this.slotWaiters.get(queue)?.();
+    this.observeHandlerMs(queue, durationMs);
+    this.slotFreed(queue);
 
     if (outcome.ok) {
       await this.settle(queue, lease, () => this.provider.ack(lease), 'ack');

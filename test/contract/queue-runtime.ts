@@ -97,6 +97,93 @@ export function runQueueRuntimeContract(
       assert.equal(stats.waiting + stats.active + stats.dead, 0);
     });
 
+    /** The contract's provider with its fetch observed: every batch is reported as it lands. */
+    function observedFetches(onBatch: (leases: number) => void, onAsk: (max: number) => void = () => undefined): QueueProvider {
+      const observed = Object.create(provider) as QueueProvider;
+      observed.fetch = async (queue, fetchOptions) => {
+        onAsk(fetchOptions.max);
+        const leases = await provider.fetch(queue, fetchOptions);
+        onBatch(leases.length);
+        return leases;
+      };
+      return observed;
+    }
+
+    it('fetches ahead while handlers run, holding at most one batch ahead, and runs every job once', async () => {
+      const queue = freshQueueName('rt_ahead');
+      const limit = 4;
+      const runs = new Map<number, number>();
+      let fetched = 0;
+      let started = 0;
+      let running = 0;
+      let askedAhead = 0;
+      let mostWaiting = 0;
+      await client.queue(queue).addBulk(Array.from({ length: 60 }, (_, i) => ({ name: 'short', payload: { i } })));
+      const worker = await startWorker(
+        queue,
+        {
+          short: async (payload: { i: number }) => {
+            started += 1;
+            running += 1;
+            runs.set(payload.i, (runs.get(payload.i) ?? 0) + 1);
+            await sleep(5);
+            running -= 1;
+          },
+        },
+        {
+          concurrency: limit,
+          prefetch: true,
+          provider: observedFetches(
+            (n) => {
+              fetched += n;
+              mostWaiting = Math.max(mostWaiting, fetched - started);
+            },
+            // Asking for more jobs than there are slots left: the fetch is ahead of the handlers.
+            (max) => void (max + running + (fetched - started) > limit && (askedAhead += 1)),
+          ),
+        },
+      );
+      await until(() => runs.size === 60 && running === 0, 'all 60 jobs ran');
+      await worker.stop();
+      assert.ok([...runs.values()].every((n) => n === 1), 'every job ran exactly once');
+      assert.ok(askedAhead > 0, 'a fetch asked for jobs beyond the free slots: it was ahead of the handlers');
+      // Leased and not started: the batch about to start (≤ limit) plus the one fetched ahead (≤ limit).
+      assert.ok(mostWaiting <= 2 * limit, `at most ${2 * limit} jobs were leased and not yet started (saw ${mostWaiting})`);
+    });
+
+    it('gives a job fetched ahead back to the queue on shutdown, where another worker runs it once', async () => {
+      const queue = freshQueueName('rt_ahead_stop');
+      const runs: number[] = [];
+      let release: () => void = () => undefined;
+      const blocker = new Promise<void>((resolve) => (release = resolve));
+      let batches = 0;
+      await client.queue(queue).add('job', { i: 0 });
+      const first = await startWorker(
+        queue,
+        {
+          job: async (payload: { i: number }) => {
+            runs.push(payload.i);
+            if (payload.i === 0) await blocker;
+          },
+        },
+        { concurrency: 1, prefetch: true, provider: observedFetches((n) => (batches += n > 0 ? 1 : 0)) },
+      );
+      await until(() => runs.length === 1, 'job 0 started');
+      await client.queue(queue).add('job', { i: 1 });
+      // Job 1 is fetched while job 0 holds the only slot: it waits, leased, in this worker.
+      await until(() => batches === 2, 'job 1 fetched ahead');
+      const stopped = first.stop({ timeoutMs: 5_000 });
+      release();
+      await stopped;
+      assert.deepEqual(runs, [0], 'job 1 never ran on the worker that was stopping');
+      const second = await startWorker(queue, { job: (payload: { i: number }) => void runs.push(payload.i) });
+      await until(() => runs.length === 2, 'job 1 ran on the second worker');
+      await second.stop();
+      assert.deepEqual(runs, [0, 1]);
+      const stats = await provider.stats(queue);
+      assert.equal(stats.waiting + stats.active + stats.delayed + stats.dead, 0);
+    });
+
     it('retries a failing job with backoff, then dead-letters it after maxAttempts; other jobs are unaffected', async () => {
       const queue = freshQueueName('rt_poison');
       const attempts: number[] = [];

@@ -21,12 +21,20 @@
 
 const COMMON = `
 local base = KEYS[1]
-local function push(id, prio, jk)
+-- Priorities whose stream and group this call has already made sure of.
+local known_prios = {}
+local function stream_of(prio)
   local s = base .. ':s:' .. prio
-  if redis.call('ZADD', base .. ':prios', 'NX', prio, prio) == 1 then
-    redis.pcall('XGROUP', 'CREATE', s, 'kairos', '0', 'MKSTREAM')
+  if not known_prios[prio] then
+    known_prios[prio] = true
+    if redis.call('ZADD', base .. ':prios', 'NX', prio, prio) == 1 then
+      redis.pcall('XGROUP', 'CREATE', s, 'kairos', '0', 'MKSTREAM')
+    end
   end
-  local entry = redis.call('XADD', s, '*', 'id', id)
+  return s
+end
+local function push(id, prio, jk)
+  local entry = redis.call('XADD', stream_of(prio), '*', 'id', id)
   redis.call('HSET', jk, 'state', 'waiting', 'entry', entry)
 end
 local function unstream(jk)
@@ -38,11 +46,20 @@ local function unstream(jk)
     redis.call('HSET', jk, 'entry', '')
   end
 end
-local function release_dedup(jk, id)
-  local dkey = redis.call('HGET', jk, 'dkey')
+local function release_dedup_key(dkey, id)
   if dkey and dkey ~= '' then
     local dk = base .. ':dedup:' .. dkey
     if redis.call('GET', dk) == id then redis.call('DEL', dk) end
+  end
+end
+local function release_dedup(jk, id)
+  release_dedup_key(redis.call('HGET', jk, 'dkey'), id)
+end
+-- A command over a long argument list, in slices: Lua's unpack stops at a few thousand values.
+local function bulk(command, key, list, prefixArg)
+  for i = 1, #list, 1000 do
+    local last = math.min(i + 999, #list)
+    if prefixArg then redis.call(command, key, prefixArg, unpack(list, i, last)) else redis.call(command, key, unpack(list, i, last)) end
   end
 end
 local function signal()
@@ -54,6 +71,7 @@ end
 export const ENQUEUE = `${COMMON}
 local now = tonumber(ARGV[1])
 local out = {}
+local delayed = {}
 for i = 2, #ARGV, 7 do
   local id, prio, runAt, dkey, data, attempt, lastError = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
   local jk = base .. ':job:' .. id
@@ -68,64 +86,110 @@ for i = 2, #ARGV, 7 do
     out[#out + 1] = holder
     out[#out + 1] = 1
   else
-    redis.call('HSET', jk, 'data', data, 'attempt', attempt, 'prio', prio, 'runAt', runAt, 'dkey', dkey, 'lastError', lastError)
+    local state, entry = 'delayed', ''
     if runAt > now then
-      redis.call('HSET', jk, 'state', 'delayed')
-      redis.call('ZADD', base .. ':delayed', runAt, id)
+      delayed[#delayed + 1] = runAt
+      delayed[#delayed + 1] = id
     else
-      push(id, prio, jk)
+      state = 'waiting'
+      entry = redis.call('XADD', stream_of(prio), '*', 'id', id)
     end
+    redis.call('HSET', jk, 'data', data, 'attempt', attempt, 'prio', prio, 'runAt', runAt, 'dkey', dkey,
+      'lastError', lastError, 'state', state, 'entry', entry)
     out[#out + 1] = id
     out[#out + 1] = 0
   end
 end
+if #delayed > 0 then bulk('ZADD', base .. ':delayed', delayed) end
 signal()
 return out
 `;
 
 /**
- * ARGV: now, max, leaseMs, consumer. Moves due delayed jobs to their streams, reclaims expired
+ * Completes each job of `ack_ids` whoever holds its lease now: at-least-once makes a late ack
+ * harmless. The stream, active-set and key deletions are one command each for the whole batch.
+ * Leaves `acked`, how many of the jobs existed.
+ */
+const ACK_BODY = `
+local entriesByPrio = {}
+local ids = {}
+local keys = {}
+for _, id in ipairs(ack_ids) do
+  local jk = base .. ':job:' .. id
+  local f = redis.call('HMGET', jk, 'state', 'prio', 'entry', 'dkey')
+  if f[1] then
+    if f[2] and f[3] and f[3] ~= '' then
+      local list = entriesByPrio[f[2]]
+      if not list then
+        list = {}
+        entriesByPrio[f[2]] = list
+      end
+      list[#list + 1] = f[3]
+    end
+    release_dedup_key(f[4], id)
+    if f[1] == 'delayed' then redis.call('ZREM', base .. ':delayed', id) end
+    ids[#ids + 1] = id
+    keys[#keys + 1] = jk
+  end
+end
+for prio, entries in pairs(entriesByPrio) do
+  local s = base .. ':s:' .. prio
+  bulk('XACK', s, entries, 'kairos')
+  bulk('XDEL', s, entries)
+end
+if #ids > 0 then
+  bulk('ZREM', base .. ':active', ids)
+  for i = 1, #keys, 1000 do redis.call('DEL', unpack(keys, i, math.min(i + 999, #keys))) end
+end
+local acked = #ids
+`;
+
+/**
+ * Uses now, max, leaseMs, consumer. Moves due delayed jobs to their streams, reclaims expired
  * leases, then reads new entries from the highest priority down. Returns
  * [nextWakeMs (-1 = none), signalLastId, then per lease: token, attempt, data, lastError, runAt].
+ * The wake time and signal id are only looked up when nothing was leased: only a caller about to
+ * long-poll needs them, and they were a third of the script's commands on a busy queue.
  */
-export const FETCH = `${COMMON}
-local now = tonumber(ARGV[1])
-local max = tonumber(ARGV[2])
-local leaseMs = tonumber(ARGV[3])
-local consumer = ARGV[4]
-local due = redis.call('ZRANGEBYSCORE', base .. ':delayed', '-inf', now, 'LIMIT', 0, 1000)
-for _, id in ipairs(due) do
-  redis.call('ZREM', base .. ':delayed', id)
-  local jk = base .. ':job:' .. id
-  local prio = redis.call('HGET', jk, 'prio')
-  if prio then push(id, prio, jk) end
+const FETCH_BODY = `
+local delayedKey = base .. ':delayed'
+local activeKey = base .. ':active'
+local due = redis.call('ZRANGEBYSCORE', delayedKey, '-inf', now, 'LIMIT', 0, 1000)
+if #due > 0 then
+  for _, id in ipairs(due) do
+    local jk = base .. ':job:' .. id
+    local prio = redis.call('HGET', jk, 'prio')
+    if prio then push(id, prio, jk) end
+  end
+  bulk('ZREM', delayedKey, due)
 end
 local out = { -1, '0-0' }
 local n = 0
-local function lease(id, prio, entry)
-  local jk = base .. ':job:' .. id
-  local attempt = redis.call('HINCRBY', jk, 'attempt', 1)
+local leased = {}
+-- f: the job hash's attempt, data, lastError, runAt (HMGET order below, from index 2).
+local function lease(id, jk, entry, f)
+  local attempt = tonumber(f[2] or 0) + 1
   local token = id .. '|' .. entry .. '|' .. attempt
-  redis.call('HSET', jk, 'state', 'active', 'lease', token)
-  redis.call('ZADD', base .. ':active', now + leaseMs, id)
-  local f = redis.call('HMGET', jk, 'data', 'lastError', 'runAt')
+  redis.call('HSET', jk, 'state', 'active', 'lease', token, 'attempt', attempt)
+  leased[#leased + 1] = now + leaseMs
+  leased[#leased + 1] = id
   out[#out + 1] = token
   out[#out + 1] = attempt
-  out[#out + 1] = f[1]
-  out[#out + 1] = f[2] or ''
   out[#out + 1] = f[3]
+  out[#out + 1] = f[4] or ''
+  out[#out + 1] = f[5]
   n = n + 1
 end
 if max > 0 then
-  local expired = redis.call('ZRANGEBYSCORE', base .. ':active', '-inf', now, 'LIMIT', 0, max)
+  local expired = redis.call('ZRANGEBYSCORE', activeKey, '-inf', now, 'LIMIT', 0, max)
   for _, id in ipairs(expired) do
     local jk = base .. ':job:' .. id
-    local f = redis.call('HMGET', jk, 'prio', 'entry', 'state')
-    if f[1] and f[2] and f[2] ~= '' and f[3] == 'active' then
-      redis.call('XCLAIM', base .. ':s:' .. f[1], 'kairos', consumer, 0, f[2], 'JUSTID')
-      lease(id, f[1], f[2])
+    local f = redis.call('HMGET', jk, 'entry', 'attempt', 'data', 'lastError', 'runAt', 'prio', 'state')
+    if f[6] and f[1] and f[1] ~= '' and f[7] == 'active' then
+      redis.call('XCLAIM', base .. ':s:' .. f[6], 'kairos', consumer, 0, f[1], 'JUSTID')
+      lease(id, jk, f[1], f)
     else
-      redis.call('ZREM', base .. ':active', id)
+      redis.call('ZREM', activeKey, id)
     end
   end
 end
@@ -138,8 +202,9 @@ if n < max then
       for _, e in ipairs(res[1][2]) do
         local entry, id = e[1], e[2][2]
         local jk = base .. ':job:' .. id
-        if redis.call('HGET', jk, 'entry') == entry then
-          lease(id, prio, entry)
+        local f = redis.call('HMGET', jk, 'entry', 'attempt', 'data', 'lastError', 'runAt')
+        if f[1] == entry then
+          lease(id, jk, entry, f)
         else
           -- A stale entry (its job was purged or acked while waiting): drop it.
           redis.call('XACK', s, 'kairos', entry)
@@ -150,10 +215,14 @@ if n < max then
     if n >= max then break end
   end
 end
+if n > 0 then
+  bulk('ZADD', activeKey, leased)
+  return out
+end
 local wake = -1
-local d = redis.call('ZRANGE', base .. ':delayed', 0, 0, 'WITHSCORES')
+local d = redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')
 if d[2] then wake = tonumber(d[2]) end
-local a = redis.call('ZRANGE', base .. ':active', 0, 0, 'WITHSCORES')
+local a = redis.call('ZRANGE', activeKey, 0, 0, 'WITHSCORES')
 if a[2] and (wake < 0 or tonumber(a[2]) < wake) then wake = tonumber(a[2]) end
 out[1] = wake
 local last = redis.call('XREVRANGE', base .. ':signal', '+', '-', 'COUNT', 1)
@@ -161,24 +230,19 @@ if last[1] then out[2] = last[1][1] end
 return out
 `;
 
-/**
- * ARGV: id… (the acks of one event-loop turn for this queue). Completes each job whoever holds its
- * lease now: at-least-once makes a late ack harmless. Returns how many jobs existed.
- */
+/** ARGV: now, max, leaseMs, consumer. See FETCH_BODY. */
+export const FETCH = `${COMMON}
+local now = tonumber(ARGV[1])
+local max = tonumber(ARGV[2])
+local leaseMs = tonumber(ARGV[3])
+local consumer = ARGV[4]
+${FETCH_BODY}`;
+
+/** ARGV: id… (the acks of one event-loop turn for this queue). Returns how many jobs existed. */
 export const ACK = `${COMMON}
-local done = 0
-for _, id in ipairs(ARGV) do
-  local jk = base .. ':job:' .. id
-  if redis.call('EXISTS', jk) == 1 then
-    unstream(jk)
-    release_dedup(jk, id)
-    redis.call('ZREM', base .. ':active', id)
-    redis.call('ZREM', base .. ':delayed', id)
-    redis.call('DEL', jk)
-    done = done + 1
-  end
-end
-return done
+local ack_ids = ARGV
+${ACK_BODY}
+return acked
 `;
 
 /** ARGV: id, token, now, runAt, error. Returns 0 when the lease was lost (another worker holds the job). */
