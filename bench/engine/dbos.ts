@@ -6,7 +6,8 @@
  * - latency: one workflow at a time, start → result, p50/p99 over LATENCY_RUNS.
  * - throughput: THROUGHPUT_RUNS workflows started at once (at most IN_FLIGHT outstanding).
  *
- *   createdb: psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE kairos_bench' -c 'CREATE DATABASE kairos_bench_dbos'
+ * Both databases are created on first run when missing (the server's `postgres` database is used to
+ * create them).
  *   node --import tsx bench/engine/dbos.ts [--latency-runs 300] [--throughput-runs 1000]
  */
 import { randomBytes } from 'node:crypto';
@@ -120,6 +121,21 @@ async function benchDbos(): Promise<Result> {
   }
 }
 
+/** Creates the two benchmark databases when this server does not have them yet. */
+async function ensureDatabases(): Promise<void> {
+  const admin = new pg.Client({ connectionString: `${SERVER}/postgres` });
+  await admin.connect();
+  try {
+    for (const name of ['kairos_bench', 'kairos_bench_dbos']) {
+      const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      if (rowCount === 0) await admin.query(`CREATE DATABASE ${name}`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+await ensureDatabases();
 const kairos = await benchKairos();
 const dbos = await benchDbos();
 console.log(`\n3-step durable workflow on PostgreSQL (no-op steps): ${LATENCY_RUNS} sequential runs for latency, ${THROUGHPUT_RUNS} runs with ${IN_FLIGHT} in flight for throughput\n`);
