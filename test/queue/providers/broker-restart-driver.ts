@@ -60,19 +60,29 @@ export async function runBrokerRestart(options: RestartRunOptions): Promise<Rest
   worker.events.on('worker_error', () => (workerErrors += 1));
 
   const startedAt = Date.now();
-  const starting = sleep(options.workerStartMs ?? 0).then(() => worker.start());
   let restarts = 0;
+  /** The restart under way, if any. */
+  let restart: Promise<void> = Promise.resolve();
   const restarting = (async () => {
     for (const atMs of options.restartAtMs) {
       await sleep(Math.max(0, startedAt + atMs - Date.now()));
-      await options.restart();
+      restart = options.restart();
+      await restart;
       restarts += 1;
     }
   })();
+  // A worker starting while the broker is down fails fast by design (bounded connect retries), so
+  // it waits out a restart under way: what is tested is a restart under a running worker.
+  const starting = sleep(options.workerStartMs ?? 0)
+    .then(() => restart)
+    .then(() => worker.start());
+  // A worker that could not start ends the run now, not after the producer and the drain wait.
+  let startFailed = false;
+  starting.catch(() => (startFailed = true));
 
   let failedEnqueueCalls = 0;
   let batch = 0;
-  while (Date.now() - startedAt < options.produceMs) {
+  while (Date.now() - startedAt < options.produceMs && !startFailed) {
     batch += 1;
     const jobs = Array.from({ length: 20 }, (_, i) => ({
       queue,
@@ -93,8 +103,13 @@ export async function runBrokerRestart(options: RestartRunOptions): Promise<Rest
     }
     await sleep(50);
   }
-  await restarting;
-  await starting;
+  try {
+    await restarting;
+    await starting;
+  } catch (error) {
+    await worker.stop({ timeoutMs: 1_000 }).catch(() => undefined);
+    throw error;
+  }
 
   const deadline = Date.now() + (options.drainTimeoutMs ?? 90_000);
   const missingNow = () => [...acknowledged].filter((id) => !completed.has(id));
