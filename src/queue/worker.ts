@@ -314,30 +314,13 @@ export class QueueWorker {
   private holdAhead(queue: string, lease: Lease): void {
     const ahead = this.ahead.get(queue);
     if (ahead === undefined) return;
-    let timer: TimerHandle | null = null;
     const held: AheadLease = {
       lease,
-      stopHeartbeat: () => {
-        if (timer !== null) this.clock.clearTimer(timer);
-        timer = null;
-      },
+      stopHeartbeat: this.keepLeaseAlive(queue, lease, () => {
+        const at = ahead.indexOf(held);
+        if (at >= 0) ahead.splice(at, 1);
+      }),
     };
-    const beat = () => {
-      timer = this.clock.setTimer(() => {
-        this.provider.extendLease(lease, this.leaseMs).then(
-          (kept) => {
-            if (timer === null) return;
-            if (kept) beat();
-            else ahead.splice(ahead.indexOf(held), 1);
-          },
-          (error: unknown) => {
-            this.reportError(queue, 'extendLease', error);
-            if (timer !== null) beat();
-          },
-        );
-      }, Math.max(1, Math.floor(this.leaseMs / 3)));
-    };
-    beat();
     ahead.push(held);
   }
 
@@ -504,28 +487,37 @@ export class QueueWorker {
     }
   }
 
-  /** Heartbeat (every leaseMs / 3) and the job's own timeout. Returns the function that stops both. */
-  private armJobTimers(queue: string, entry: Running): () => void {
-    const { lease } = entry;
-    let heartbeat: TimerHandle | null = null;
+  /** Extends `lease` every leaseMs / 3 until the returned function is called; `onLost` if it was lost. */
+  private keepLeaseAlive(queue: string, lease: Lease, onLost: () => void): () => void {
+    let timer: TimerHandle | null = null;
     const beat = () => {
-      heartbeat = this.clock.setTimer(() => {
+      timer = this.clock.setTimer(() => {
         this.provider.extendLease(lease, this.leaseMs).then(
           (kept) => {
-            if (!kept) {
-              entry.abort(new AbortedError(`Lost the lease on job ${lease.job.id}: it was reclaimed and may run elsewhere.`));
-              return;
-            }
-            if (heartbeat !== null) beat();
+            if (timer === null) return;
+            if (kept) beat();
+            else onLost();
           },
           (error: unknown) => {
             this.reportError(queue, 'extendLease', error);
-            if (heartbeat !== null) beat();
+            if (timer !== null) beat();
           },
         );
       }, Math.max(1, Math.floor(this.leaseMs / 3)));
     };
     beat();
+    return () => {
+      if (timer !== null) this.clock.clearTimer(timer);
+      timer = null;
+    };
+  }
+
+  /** Heartbeat (every leaseMs / 3) and the job's own timeout. Returns the function that stops both. */
+  private armJobTimers(queue: string, entry: Running): () => void {
+    const { lease } = entry;
+    const stopHeartbeat = this.keepLeaseAlive(queue, lease, () =>
+      entry.abort(new AbortedError(`Lost the lease on job ${lease.job.id}: it was reclaimed and may run elsewhere.`)),
+    );
     let timeout: TimerHandle | null = null;
     const timeoutMs = lease.job.timeoutMs;
     if (timeoutMs !== null) {
@@ -540,8 +532,7 @@ export class QueueWorker {
       );
     }
     return () => {
-      if (heartbeat !== null) this.clock.clearTimer(heartbeat);
-      heartbeat = null;
+      stopHeartbeat();
       if (timeout !== null) this.clock.clearTimer(timeout);
     };
   }
