@@ -9,7 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { Logger, makeWorkerUtils, run, type Runner } from 'graphile-worker';
+import { makeWorkerUtils, run, type Runner } from 'graphile-worker';
+import { graphileLatency, quietGraphile } from './graphile.js';
 import PgBoss from 'pg-boss';
 import { createPostgresProvider } from '../../src/queue/providers/postgres.js';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
@@ -35,8 +36,6 @@ const suffix = randomUUID().slice(0, 6);
 const m: Measurement[] = [];
 const notes: string[] = [];
 const admin = new pg.Pool({ connectionString: url, max: 2 });
-// graphile-worker logs every job by default; console I/O would dominate a no-op benchmark.
-const quietGraphile = new Logger(() => () => undefined);
 const pgBossBatchSize = 100;
 
 const metric = {
@@ -118,30 +117,7 @@ async function benchGraphile(): Promise<void> {
     await addBatch(n - single, 'noop');
     m.push({ system, metric: metric.process(n, 32), value: await processAll(n, 32), unit: 'jobs/s', higherIsBetter: true });
     // Latency: worker running, jobs added one at a time.
-    const samples: number[] = [];
-    const sentAt = new Map<number, number>();
-    const runner = await run({
-      connectionString: url,
-      schema,
-      concurrency: 8,
-      noHandleSignals: true,
-      pollInterval: 1_000,
-      logger: quietGraphile,
-      taskList: {
-        ping: (payload) => {
-          samples.push(performance.now() - (sentAt.get((payload as { i: number }).i) ?? Number.NaN));
-          return Promise.resolve();
-        },
-      },
-    });
-    for (let i = 0; i < latencyJobs; i += 1) {
-      sentAt.set(i, performance.now());
-      await utils.addJob('ping', { i });
-      await sleep(10);
-    }
-    const deadline = Date.now() + 10_000;
-    while (samples.length < latencyJobs && Date.now() < deadline) await sleep(20);
-    await runner.stop();
+    const samples = await graphileLatency(url, schema, utils, latencyJobs, 10);
     m.push({ system, metric: metric.p50, value: percentile(samples, 50), unit: 'ms', higherIsBetter: false });
     m.push({ system, metric: metric.p99, value: percentile(samples, 99), unit: 'ms', higherIsBetter: false });
   } finally {

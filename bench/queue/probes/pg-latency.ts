@@ -5,10 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { Logger, makeWorkerUtils, run } from 'graphile-worker';
+import { makeWorkerUtils } from 'graphile-worker';
 import { createPostgresProvider } from '../../../src/queue/providers/postgres.js';
 import { openPostgresStore } from '../../../src/store/postgres/open.js';
-import { kairosLatency, percentile, sleep } from '../harness.js';
+import { graphileLatency, quietGraphile } from '../graphile.js';
+import { kairosLatency, percentile } from '../harness.js';
 
 const url = process.env.KAIROS_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const n = Number(process.argv[2] ?? 300);
@@ -17,44 +18,15 @@ const suffix = randomUUID().slice(0, 6);
 const store = await openPostgresStore({ connectionString: url, schema: `kprobe_${suffix}`, maxConnections: 20 });
 const provider = createPostgresProvider({ store });
 await provider.connect();
-const quiet = new Logger(() => () => undefined);
 const gSchema = `gprobe_${suffix}`;
-const utils = await makeWorkerUtils({ connectionString: url, schema: gSchema, logger: quiet });
+const utils = await makeWorkerUtils({ connectionString: url, schema: gSchema, logger: quietGraphile });
 await utils.migrate();
-
-async function graphileLatency(): Promise<number[]> {
-  const samples: number[] = [];
-  const sentAt = new Map<number, number>();
-  const runner = await run({
-    connectionString: url,
-    schema: gSchema,
-    concurrency: 8,
-    noHandleSignals: true,
-    pollInterval: 1_000,
-    logger: quiet,
-    taskList: {
-      ping: (payload) => {
-        samples.push(performance.now() - (sentAt.get((payload as { i: number }).i) ?? Number.NaN));
-        return Promise.resolve();
-      },
-    },
-  });
-  for (let i = 0; i < n; i += 1) {
-    sentAt.set(i, performance.now());
-    await utils.addJob('ping', { i });
-    await sleep(10);
-  }
-  const deadline = Date.now() + 10_000;
-  while (samples.length < n && Date.now() < deadline) await sleep(20);
-  await runner.stop();
-  return samples;
-}
 
 const fmt = (s: number[]) => `p50 ${percentile(s, 50).toFixed(2)} ms, p99 ${percentile(s, 99).toFixed(2)} ms`;
 try {
   for (let round = 1; round <= rounds; round += 1) {
     const k = await kairosLatency(provider, `lat${round}`, n, 10);
-    const g = await graphileLatency();
+    const g = await graphileLatency(url, gSchema, utils, n, 10);
     console.log(`round ${round}: kairos ${fmt(k)} | graphile-worker ${fmt(g)}`);
   }
 } finally {
