@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { QueueProvider } from '../../src/queue/contract.js';
-import { createQueueWorker } from '../../src/queue/worker.js';
+import { createQueueWorker, type QueueWorkerOptions } from '../../src/queue/worker.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -58,6 +58,17 @@ export function writeResults(fileName: string, title: string, body: string): str
   return path;
 }
 
+/**
+ * A broker bench's report: Kairos rows first, the ratio against the bare client loop `anchor`,
+ * printed and written to bench/results/`fileName` under `title` and `intro`.
+ */
+export function reportAgainstBareLoop(measurements: Measurement[], anchor: string, fileName: string, title: string, intro: string): void {
+  measurements.sort((a, b) => (a.system === b.system ? 0 : a.system.startsWith('kairos') ? -1 : 1));
+  const table = renderTable(measurements, anchor);
+  console.log(table);
+  console.log(`\nwritten to ${writeResults(fileName, title, `${machineNote()}; ${intro}\n\n${table}`)}`);
+}
+
 export function machineNote(): string {
   return `Node ${process.version}, ${process.platform}/${process.arch}, run ${new Date().toISOString()}`;
 }
@@ -79,8 +90,17 @@ export async function kairosEnqueueSingle(provider: QueueProvider, queue: string
   return jobs / ((performance.now() - started) / 1_000);
 }
 
-/** Processing throughput of `jobs` already-enqueued no-op jobs with `concurrency` (jobs/s). */
-export async function kairosProcess(provider: QueueProvider, queue: string, jobs: number, concurrency: number): Promise<number> {
+/**
+ * Processing throughput of `jobs` already-enqueued no-op jobs with `concurrency` (jobs/s). `extra`:
+ * more worker options — `heldJobs` for a broker that cannot delay.
+ */
+export async function kairosProcess(
+  provider: QueueProvider,
+  queue: string,
+  jobs: number,
+  concurrency: number,
+  extra: Partial<QueueWorkerOptions> = {},
+): Promise<number> {
   let done = 0;
   let resolveAll: () => void = () => undefined;
   const all = new Promise<void>((resolve) => (resolveAll = resolve));
@@ -89,6 +109,7 @@ export async function kairosProcess(provider: QueueProvider, queue: string, jobs
     queue,
     concurrency,
     pollWaitMs: 1_000,
+    ...extra,
     handlers: {
       noop: () => {
         done += 1;

@@ -10,13 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import type { QueueProvider } from '../../src/queue/contract.js';
 import { createHeldJobStore } from '../../src/queue/held/index.js';
 import { createNatsProvider } from '../../src/queue/providers/nats.js';
-import { createQueueWorker } from '../../src/queue/worker.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
-import type { Store } from '../../src/store/store.js';
-import { kairosEnqueueBatch, machineNote, renderTable, writeResults, type Measurement } from './harness.js';
+import { kairosEnqueueBatch, kairosProcess, reportAgainstBareLoop, type Measurement } from './harness.js';
 
 const jobs = Number(process.argv[2] ?? 100_000);
 const url = process.argv[3] ?? 'nats://127.0.0.1:4222';
@@ -27,32 +24,6 @@ const m: Measurement[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'kairos-bench-nats-'));
 const store = openSqliteStore({ path: join(dir, 'kairos.db') });
 
-/** Processing throughput through the Kairos worker (held retries in the SQLite store, as NATS needs). */
-export async function kairosBrokerProcess(provider: QueueProvider, kairosStore: Store, queue: string, count: number, concurrency: number): Promise<number> {
-  let done = 0;
-  let resolveAll: () => void = () => undefined;
-  const all = new Promise<void>((resolve) => (resolveAll = resolve));
-  const worker = createQueueWorker({
-    provider,
-    queue,
-    concurrency,
-    pollWaitMs: 1_000,
-    heldJobs: createHeldJobStore(kairosStore, { provider: provider.name }),
-    handlers: {
-      noop: () => {
-        done += 1;
-        if (done === count) resolveAll();
-      },
-    },
-  });
-  const started = performance.now();
-  await worker.start();
-  await all;
-  const elapsedMs = performance.now() - started;
-  await worker.stop();
-  return count / (elapsedMs / 1_000);
-}
-
 async function benchKairos(concurrencies: readonly number[]): Promise<void> {
   const system = 'kairos-nats';
   const provider = createNatsProvider({ servers: url, prefix: kairosPrefix, store });
@@ -62,7 +33,7 @@ async function benchKairos(concurrencies: readonly number[]): Promise<void> {
       const queue = `c${concurrency}`;
       const enqueue = await kairosEnqueueBatch(provider, queue, jobs);
       if (concurrency === 8) m.push({ system, metric: `enqueue batch (1,000/call), ${jobs} jobs`, value: enqueue, unit: 'jobs/s', higherIsBetter: true });
-      m.push({ system, metric: `process ${jobs} no-op jobs, concurrency ${concurrency}`, value: await kairosBrokerProcess(provider, store, queue, jobs, concurrency), unit: 'jobs/s', higherIsBetter: true });
+      m.push({ system, metric: `process ${jobs} no-op jobs, concurrency ${concurrency}`, value: await kairosProcess(provider, queue, jobs, concurrency, { heldJobs: createHeldJobStore(store, { provider: 'nats' }) }), unit: 'jobs/s', higherIsBetter: true });
     }
   } finally {
     await provider.close();
@@ -113,18 +84,15 @@ try {
     await benchKairos([concurrency]);
     await benchBare([concurrency]);
   }
-  m.sort((a, b) => (a.system === b.system ? 0 : a.system.startsWith('kairos') ? -1 : 1));
-  const table = renderTable(m, 'nats.js bare loop');
-  console.log(table);
-  const path = writeResults(
+  reportAgainstBareLoop(
+    m,
+    'nats.js bare loop',
     'queue-nats.md',
     'Queue benchmark — NATS JetStream (Kairos provider vs a bare nats.js loop)',
-    `${machineNote()}; NATS ${url} (the machine's shared nats-server 2.9, file storage); ${jobs} no-op jobs. Kairos runs through its worker runtime (createQueueWorker, held retries in a SQLite store). ` +
+    `NATS ${url} (the machine's shared nats-server 2.9, file storage); ${jobs} no-op jobs. Kairos runs through its worker runtime (createQueueWorker, held retries in a SQLite store). ` +
       'The bare loop is the ceiling: publish pipelined 1,000 at a time, `consumer.consume({ max_messages: concurrency })`, `msg.ack()` without waiting for the server. ' +
-      'Kairos differs on purpose: each ack waits for the server to confirm it (so stats and crash bounds hold), its pull requests are explicit (one long-poll for the first job, then a no-wait pull for the rest), and each job is parsed, run with a lease heartbeat and a timeout, and settled. Goal ≥ 60 % (×0.60).\n\n' +
-      table,
+      'Kairos differs on purpose: each ack waits for the server to confirm it (so stats and crash bounds hold), its pull requests are explicit (one long-poll for the first job, then a no-wait pull for the rest), and each job is parsed, run with a lease heartbeat and a timeout, and settled. Goal ≥ 60 % (×0.60).',
   );
-  console.log(`\nwritten to ${path}`);
 } finally {
   await store.close();
   rmSync(dir, { recursive: true, force: true });

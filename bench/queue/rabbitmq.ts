@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import amqp from 'amqplib';
 import { createHeldJobStore } from '../../src/queue/held/index.js';
 import { createRabbitmqProvider } from '../../src/queue/providers/rabbitmq.js';
-import { createQueueWorker } from '../../src/queue/worker.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
-import { kairosEnqueueBatch, machineNote, renderTable, writeResults, type Measurement } from './harness.js';
+import { kairosEnqueueBatch, kairosProcess, reportAgainstBareLoop, type Measurement } from './harness.js';
 
 const jobs = Number(process.argv[2] ?? 100_000);
 const url = process.argv[3] ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -36,28 +35,8 @@ async function benchKairos(concurrencies: readonly number[]): Promise<void> {
       await provider.ensureQueue(queue);
       const enqueue = await kairosEnqueueBatch(provider, queue, jobs);
       if (concurrency === 8) m.push({ system, metric: `enqueue batch (1,000/call), ${jobs} jobs`, value: enqueue, unit: 'jobs/s', higherIsBetter: true });
-      let done = 0;
-      let resolveAll: () => void = () => undefined;
-      const all = new Promise<void>((resolve) => (resolveAll = resolve));
-      const worker = createQueueWorker({
-        provider,
-        queue,
-        concurrency,
-        pollWaitMs: 1_000,
-        heldJobs: createHeldJobStore(store, { provider: 'rabbitmq' }),
-        handlers: {
-          noop: () => {
-            done += 1;
-            if (done === jobs) resolveAll();
-          },
-        },
-      });
-      const started = performance.now();
-      await worker.start();
-      await all;
-      const elapsedMs = performance.now() - started;
-      await worker.stop();
-      m.push({ system, metric: `process ${jobs} no-op jobs, concurrency ${concurrency}`, value: jobs / (elapsedMs / 1_000), unit: 'jobs/s', higherIsBetter: true });
+      const heldJobs = createHeldJobStore(store, { provider: 'rabbitmq' });
+      m.push({ system, metric: `process ${jobs} no-op jobs, concurrency ${concurrency}`, value: await kairosProcess(provider, queue, jobs, concurrency, { heldJobs }), unit: 'jobs/s', higherIsBetter: true });
     } finally {
       await provider.close();
     }
@@ -127,18 +106,15 @@ try {
     await benchKairos([concurrency]);
     await benchBare([concurrency]);
   }
-  m.sort((a, b) => (a.system === b.system ? 0 : a.system.startsWith('kairos') ? -1 : 1));
-  const table = renderTable(m, 'amqplib bare loop');
-  console.log(table);
-  const path = writeResults(
+  reportAgainstBareLoop(
+    m,
+    'amqplib bare loop',
     'queue-rabbitmq.md',
     'Queue benchmark — RabbitMQ (Kairos provider vs a bare amqplib loop)',
-    `${machineNote()}; RabbitMQ ${url} (the machine's shared server), quorum queues, persistent messages, publisher confirms per 1,000; ${jobs} no-op jobs. Kairos runs through its worker runtime (createQueueWorker, held retries in a SQLite store), prefetch = concurrency. ` +
+    `RabbitMQ ${url} (the machine's shared server), quorum queues, persistent messages, publisher confirms per 1,000; ${jobs} no-op jobs. Kairos runs through its worker runtime (createQueueWorker, held retries in a SQLite store), prefetch = concurrency. ` +
       'The bare loop is the ceiling: `consume` with prefetch = concurrency and `ack` without waiting. ' +
-      'Kairos differs on purpose: each enqueue also claims the job id in the Kairos ledger (SQLite) so one id makes one job, each ack waits for a basic.qos round trip (group-committed) so a crash cannot lose it, and releases the id claim; each job runs with a lease heartbeat and a timeout. Goal ≥ 60 % (×0.60).\n\n' +
-      table,
+      'Kairos differs on purpose: each enqueue also claims the job id in the Kairos ledger (SQLite) so one id makes one job, each ack waits for a basic.qos round trip (group-committed) so a crash cannot lose it, and releases the id claim; each job runs with a lease heartbeat and a timeout. Goal ≥ 60 % (×0.60).',
   );
-  console.log(`\nwritten to ${path}`);
 } finally {
   await cleanup();
   await store.close();
