@@ -61,8 +61,9 @@ export interface QueueWorkerOptions {
   /**
    * Fetch the next batch while the current one runs. `'auto'` (default): only while the queue's
    * handlers take under 10 ms on average — short jobs, where the round trip per batch would
-   * otherwise halve throughput; longer jobs are left in the queue for idle workers. At most
-   * `concurrency` jobs wait fetched ahead, their leases kept alive; on shutdown they go back.
+   * otherwise halve throughput; longer jobs are left in the queue for idle workers. Jobs fetched
+   * ahead wait with their leases kept alive — about 50 ms of work, at least `concurrency` and at
+   * most 64 jobs (`true` with slow handlers: `concurrency`); on shutdown they go back.
    */
   prefetch?: boolean | 'auto';
   /** Default time `stop()` lets in-flight jobs finish before aborting them. Default 30000. */
@@ -77,6 +78,9 @@ export interface QueueWorkerOptions {
 
 /** Handlers faster than this on average (ms) make `prefetch: 'auto'` fetch ahead. */
 const PREFETCH_BELOW_MS = 10;
+/** Fetching ahead holds about this much work (ms) waiting for slots, and never more jobs than AHEAD_MAX_JOBS. */
+const AHEAD_WORK_MS = 50;
+const AHEAD_MAX_JOBS = 64;
 
 /** A job fetched ahead of a free slot. */
 interface AheadLease {
@@ -256,9 +260,10 @@ export class QueueWorker {
     const running = this.running.get(queue)?.size ?? 0;
     // A slot frees when its handler returns, not when the ack is through: the next fetch then goes
     // out beside the ack instead of a round trip after it (at-least-once is untouched: the job is
-    // deleted only by its ack). Settling jobs are capped at `limit` so a slow ack still throttles.
+    // deleted only by its ack). Settling jobs are capped — at `limit`, or at the fetch-ahead target
+    // for short jobs, whose acks go out in batches that size — so a slow ack still throttles.
     const settling = this.settling.get(queue) ?? 0;
-    return Math.min(limit - (running - settling), 2 * limit - running);
+    return Math.min(limit - (running - settling), limit + Math.max(limit, this.aheadTarget(queue)) - running);
   }
 
   /**
@@ -330,8 +335,35 @@ export class QueueWorker {
       .catch((e: unknown) => this.reportError(queue, 'retry', e));
   }
 
-  private async pullLoop(queue: string): Promise<void> {
+  /**
+   * How many jobs may wait fetched ahead of a free slot: none unless fetching ahead; otherwise about
+   * AHEAD_WORK_MS of work at this concurrency, at least `concurrency` and at most AHEAD_MAX_JOBS.
+   * No-op jobs get the full 64, so a fetch's round trip and fixed broker cost are spread over many
+   * jobs instead of 8; slower jobs get fewer, so a worker never sits on more than a moment's work
+   * that an idle worker could have taken.
+   */
+  private aheadTarget(queue: string): number {
+    if (!this.fetchesAhead(queue)) return 0;
     const limit = this.concurrencyByQueue.get(queue) ?? 1;
+    const mean = this.meanHandlerMs.get(queue);
+    // Until a handler has been timed (`prefetch: true`), assume jobs are slow.
+    if (mean === undefined) return limit;
+    const byWork = mean <= 0 ? AHEAD_MAX_JOBS : Math.floor((limit * AHEAD_WORK_MS) / mean);
+    return Math.max(limit, Math.min(AHEAD_MAX_JOBS, byWork));
+  }
+
+  /**
+   * How many jobs to ask for now, or 0 to wait: the free slots, plus — when fetching ahead — what
+   * tops the ahead buffer up, but only once it has drained to half, so fetches stay large.
+   */
+  private wanted(queue: string, freeSlots: number, waiting: number): number {
+    const target = this.aheadTarget(queue);
+    const want = freeSlots + target - waiting;
+    if (target === 0) return Math.max(0, want);
+    return want >= Math.max(1, target / 2) ? want : 0;
+  }
+
+  private async pullLoop(queue: string): Promise<void> {
     const ahead = this.ahead.get(queue) ?? [];
     let failures = 0;
     /** A fetch sent ahead, and how many jobs it asked for. */
@@ -342,13 +374,13 @@ export class QueueWorker {
     });
     while (this.state === 'running') {
       if (inFlight === null) {
-        const free = this.freeSlots(queue) - ahead.length;
-        if (free <= 0) {
+        const want = this.wanted(queue, this.freeSlots(queue), ahead.length);
+        if (want <= 0) {
           await new Promise<void>((resolve) => this.slotWaiters.set(queue, resolve));
           this.slotWaiters.delete(queue);
           continue;
         }
-        inFlight = fetch(free);
+        inFlight = fetch(want);
       }
       const requested = inFlight.max;
       let leases: Lease[];
@@ -370,15 +402,20 @@ export class QueueWorker {
         for (const lease of leases) await this.giveBack(queue, lease);
         break;
       }
-      // A full batch that starts at once: there is probably more, so ask for the slots it will free.
-      // Only one fetch is ever ahead and only when nothing waits, so at most `limit` jobs wait here.
-      if (leases.length > 0 && leases.length >= requested && ahead.length === 0 && leases.length <= this.freeSlots(queue) && this.fetchesAhead(queue)) {
-        inFlight = fetch(limit);
-        // Rejections are handled where it is awaited; this only keeps it from counting as unhandled meanwhile.
-        inFlight.leases.catch(() => undefined);
-        // Let the request leave before the batch runs: otherwise it is written after the handlers
-        // of this batch, and the broker idles while they run, the very wait fetching ahead removes.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+      // A full batch: there is probably more, so the next fetch goes out now, before this batch
+      // runs, sized by what the batch leaves free and waiting.
+      if (leases.length > 0 && leases.length >= requested && this.fetchesAhead(queue)) {
+        const free = this.freeSlots(queue);
+        const starting = ahead.length === 0 ? Math.min(Math.max(0, free), leases.length) : 0;
+        const next = this.wanted(queue, free - starting, ahead.length + leases.length - starting);
+        if (next > 0) {
+          inFlight = fetch(next);
+          // Rejections are handled where it is awaited; this only keeps it from counting as unhandled meanwhile.
+          inFlight.leases.catch(() => undefined);
+          // Let the request leave before the batch runs: otherwise it is written after the handlers
+          // of this batch, and the broker idles while they run, the very wait fetching ahead removes.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
       }
       for (const lease of leases) {
         if (ahead.length === 0 && this.freeSlots(queue) > 0) this.startJob(queue, lease);
