@@ -3,7 +3,7 @@
  * and the results file under bench/results/. Also the Kairos queue scenarios, so every provider's
  * bench measures the same things the same way.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { QueueProvider } from '../../src/queue/contract.js';
@@ -54,7 +54,10 @@ export function renderTable(measurements: readonly Measurement[], anchor: string
 export function writeResults(fileName: string, title: string, body: string): string {
   const path = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', fileName);
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `# ${title}\n\n${body}\n`);
+  // The newest run replaces the file's head; the `## ` sections below it (earlier runs, analyses) stay.
+  const previous = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const history = previous.indexOf('\n## ');
+  writeFileSync(path, `# ${title}\n\n${body}\n${history >= 0 ? previous.slice(history) : ''}`);
   return path;
 }
 

@@ -81,7 +81,9 @@ export function createRedisProvider(options: RedisProviderOptions = {}): QueuePr
   const consumer = `c-${randomUUID()}`;
   const clientOptions: RedisOptions = {
     lazyConnect: true,
-    enableAutoPipelining: true,
+    // Off: every hot path already sends one script per batch, and ioredis's auto-pipelining costs a
+    // Pipeline object and a deferred write per call — 10–15 µs of a single enqueue's ~100 µs.
+    enableAutoPipelining: false,
     maxRetriesPerRequest: 20,
     // After a successful start, reconnect forever with a capped back-off: a broker restart mid-run
     // must not kill the workers. Bounded retries apply only to the first connect.
