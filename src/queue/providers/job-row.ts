@@ -3,7 +3,7 @@
  * column values, and turning a stored row back into a Job. Both dialects store JSON as TEXT so the
  * two stay byte-for-byte comparable.
  */
-import { randomUUID } from 'node:crypto';
+import { newJobId } from '../job-id.js';
 import { ConfigError } from '../../errors.js';
 import { DEFAULT_MAX_ATTEMPTS, type BackoffPolicy, type Job, type JobState, type NewJob } from '../contract.js';
 
@@ -76,7 +76,7 @@ export function toJobRow(job: NewJob, nowMs: number): JobRowValues {
   const payload = JSON.stringify(job.payload ?? null);
   return {
     queue: job.queue,
-    id: job.id ?? randomUUID(),
+    id: job.id ?? newJobId(),
     name: job.name,
     payload,
     dedup_key: job.dedupKey ?? null,

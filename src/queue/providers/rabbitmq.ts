@@ -193,14 +193,12 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
     if (previous !== null) await consumer.channel.cancel(previous);
   }
 
+  /** The whole job, attempt and last error included, is the JSON body: no header table to encode per message. */
   function publishJob(channel: ConfirmChannel, job: Job): void {
-    const headers: Record<string, unknown> = { [HDR_ATTEMPT]: job.attempt };
-    if (job.lastError !== null) headers[HDR_LAST_ERROR] = job.lastError;
     channel.sendToQueue(amqpQueue(job.queue), Buffer.from(JSON.stringify(job)), {
       persistent: true,
       messageId: job.id,
       contentType: 'application/json',
-      headers,
       // -100..100 onto the classic queue's 0..200, one level per priority so the order is exact.
       priority: queueType === 'classic' ? job.priority + 100 : undefined,
     });
@@ -218,10 +216,11 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
     const { msg } = delivery;
     const stored = JSON.parse(msg.content.toString('utf8')) as Job;
     const headers: Record<string, unknown> = (msg.properties.headers) ?? {};
-    const base = Number(headers[HDR_ATTEMPT] ?? 0);
+    // Messages published before the attempt moved into the body carry it in a header.
+    const base = Number(headers[HDR_ATTEMPT] ?? stored.attempt ?? 0);
     // Quorum queues count returns in x-delivery-count; classic queues only flag a redelivery.
     const returns = headers['x-delivery-count'] !== undefined ? Number(headers['x-delivery-count']) : msg.fields.redelivered ? 1 : 0;
-    const lastError = headers[HDR_LAST_ERROR];
+    const lastError = headers[HDR_LAST_ERROR] ?? stored.lastError;
     const token = `${delivery.generation}:${msg.fields.deliveryTag}`;
     const untilMs = clock.now() + leaseMs;
     leases.set(token, { delivery, queue, untilMs });

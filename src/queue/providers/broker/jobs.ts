@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newJobId } from '../../job-id.js';
 import { ConfigError } from '../../../errors.js';
 import { DEFAULT_MAX_ATTEMPTS, type Job, type NewJob } from '../../contract.js';
 
@@ -19,7 +19,7 @@ export function toJob(newJob: NewJob, nowMs: number): Job {
     });
   }
   return {
-    id: newJob.id ?? randomUUID(),
+    id: newJob.id ?? newJobId(),
     queue: newJob.queue,
     name: newJob.name,
     payload: newJob.payload,
