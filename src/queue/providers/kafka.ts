@@ -7,7 +7,7 @@ import type { Job, Lease, NewJob, ProviderCapabilities, QueueProvider, QueueStat
 import { createBrokerLedger, type BrokerLedger, type DedupClaim } from '../ledger/index.js';
 import { closedError, connectWithRetries, type ConnectRetryOptions } from './broker/connect.js';
 import { createLedgerDeadLetters } from './broker/dead-letters.js';
-import { toJob } from './broker/jobs.js';
+import { DUE_TOLERANCE_MS, dueJobs } from './broker/jobs.js';
 import { claimBatch, createClaimReleaser, releaseJobClaims } from './broker/claims.js';
 import { decodeJob, encodeJob } from './kafka/messages.js';
 import { OffsetTracker } from './kafka/offsets.js';
@@ -48,7 +48,6 @@ const CAPABILITIES: ProviderCapabilities = {
 };
 
 /** Clock skew tolerated before a future `runAtMs` counts as a delay this provider cannot hold. */
-const DUE_TOLERANCE_MS = 1_000;
 
 /**
  * A queue provider on Kafka (kafkajs): one topic per queue, one consumer group per queue, pull-style
@@ -320,15 +319,7 @@ export function createKafkaProvider(options: KafkaProviderOptions): QueueProvide
     async enqueue(newJobs: readonly NewJob[]) {
       live();
       const now = clock.now();
-      const jobs = newJobs.map((j) => toJob(j, now));
-      for (const job of jobs) {
-        if (job.runAtMs > now + DUE_TOLERANCE_MS) {
-          throw new ConfigError(
-            `The Kafka provider cannot delay a job (job ${job.id}): enqueue through the Kairos queue client, which holds delayed jobs until due.`,
-            { details: { field: 'runAtMs', value: job.runAtMs } },
-          );
-        }
-      }
+      const jobs = dueJobs('Kafka', newJobs, now);
       await Promise.all([...new Set(jobs.map((j) => j.queue))].map((q) => ensure(q)));
       const { results, accepted } = await claimBatch(ledger, 'kafka', jobs, claimsOf);
       const toSend = new Map<string, Job[]>();

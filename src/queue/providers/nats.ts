@@ -9,7 +9,7 @@ import { DEFAULT_LEASE_MS } from '../contract.js';
 import { createBrokerLedger, type BrokerLedger } from '../ledger/index.js';
 import { closedError, connectWithRetries, redactAddress, type ConnectRetryOptions } from './broker/connect.js';
 import { createLedgerDeadLetters } from './broker/dead-letters.js';
-import { toJob } from './broker/jobs.js';
+import { DUE_TOLERANCE_MS, dueJobs } from './broker/jobs.js';
 import { parseAckSubject, PullRequests } from './nats/pull.js';
 import { sharedAttempt } from './broker/shared-attempt.js';
 
@@ -54,7 +54,6 @@ const CONSUMER = 'kairos';
 const HDR_ATTEMPT = 'Kairos-Attempt';
 const HDR_LAST_ERROR = 'Kairos-Last-Error';
 /** Clock skew tolerated before a future `runAtMs` counts as a delay this provider cannot hold. */
-const DUE_TOLERANCE_MS = 1_000;
 
 /**
  * A queue provider on NATS JetStream: one work-queue stream per queue (a message is removed when
@@ -307,15 +306,7 @@ export function createNatsProvider(options: NatsProviderOptions = {}): QueueProv
     async enqueue(newJobs: readonly NewJob[]) {
       live();
       const now = clock.now();
-      const jobs = newJobs.map((j) => toJob(j, now));
-      for (const job of jobs) {
-        if (job.runAtMs > now + DUE_TOLERANCE_MS) {
-          throw new ConfigError(
-            `The NATS provider cannot delay a job (job ${job.id} runs at ${new Date(job.runAtMs).toISOString()}): enqueue through the Kairos queue client, which holds delayed jobs until due.`,
-            { details: { field: 'runAtMs', value: job.runAtMs } },
-          );
-        }
-      }
+      const jobs = dueJobs('NATS', newJobs, now);
       await Promise.all([...new Set(jobs.map((j) => j.queue))].map((q) => ensure(q)));
       const holders = await claimDedup(jobs);
       // Publishes are pipelined on one connection, in order: a repeated id within the batch is a duplicate.

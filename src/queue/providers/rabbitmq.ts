@@ -6,7 +6,7 @@ import type { Job, Lease, NewJob, ProviderCapabilities, QueueProvider, QueueStat
 import { createBrokerLedger, type BrokerLedger, type DedupClaim } from '../ledger/index.js';
 import { closedError, connectWithRetries, redactAddress, sleep, type ConnectRetryOptions } from './broker/connect.js';
 import { createLedgerDeadLetters } from './broker/dead-letters.js';
-import { toJob } from './broker/jobs.js';
+import { DUE_TOLERANCE_MS, dueJobs } from './broker/jobs.js';
 import { claimBatch, createClaimReleaser, releaseJobClaims } from './broker/claims.js';
 import { waitForWake } from './broker/wait-for-wake.js';
 
@@ -33,7 +33,6 @@ export interface RabbitmqProviderOptions extends ConnectRetryOptions {
 
 const HDR_ATTEMPT = 'x-kairos-attempt';
 const HDR_LAST_ERROR = 'x-kairos-last-error';
-const DUE_TOLERANCE_MS = 1_000;
 
 interface Delivery {
   msg: ConsumeMessage;
@@ -310,15 +309,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
     async enqueue(newJobs: readonly NewJob[]) {
       const { publisher: channel } = await ready();
       const now = clock.now();
-      const jobs = newJobs.map((j) => toJob(j, now));
-      for (const job of jobs) {
-        if (job.runAtMs > now + DUE_TOLERANCE_MS) {
-          throw new ConfigError(
-            `The RabbitMQ provider cannot delay a job (job ${job.id}): enqueue through the Kairos queue client, which holds delayed jobs until due.`,
-            { details: { field: 'runAtMs', value: job.runAtMs } },
-          );
-        }
-      }
+      const jobs = dueJobs('RabbitMQ', newJobs, now);
       for (const queue of new Set(jobs.map((j) => j.queue))) await declare(queue);
       const { results, accepted: toPublish } = await claimBatch(ledger, 'rabbitmq', jobs, claimsOf);
       for (const job of toPublish) publishJob(channel, job);

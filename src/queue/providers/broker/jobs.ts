@@ -36,6 +36,27 @@ export function toJob(newJob: NewJob, nowMs: number): Job {
   };
 }
 
+/** How far ahead (ms) a job may be and still count as due on a broker that cannot delay. */
+export const DUE_TOLERANCE_MS = 1_000;
+
+/**
+ * The jobs of an enqueue on a broker that cannot delay a first delivery (NATS, RabbitMQ, Kafka):
+ * each must be due now. The Kairos queue client holds later jobs in its store and sends them when
+ * due; a later job reaching the provider directly is refused, not sent early.
+ */
+export function dueJobs(brokerName: string, newJobs: readonly NewJob[], nowMs: number): Job[] {
+  const jobs = newJobs.map((j) => toJob(j, nowMs));
+  for (const job of jobs) {
+    if (job.runAtMs > nowMs + DUE_TOLERANCE_MS) {
+      throw new ConfigError(
+        `The ${brokerName} provider cannot delay a job (job ${job.id} runs at ${new Date(job.runAtMs).toISOString()}): enqueue through the Kairos queue client, which holds delayed jobs until due.`,
+        { details: { field: 'runAtMs', value: job.runAtMs } },
+      );
+    }
+  }
+  return jobs;
+}
+
 export function bodyOf(job: Job): JobBody {
   return {
     id: job.id,
