@@ -4,6 +4,7 @@
  * returned count as acknowledged; every one of them must complete. The producer re-sends a failed
  * batch with the same job ids, so a batch that did reach the broker before the error is not doubled.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import type { QueueProvider } from '../../../src/queue/contract.js';
@@ -125,6 +126,27 @@ export async function runBrokerRestart(options: RestartRunOptions): Promise<Rest
   };
 }
 
+/**
+ * The restart test every broker runs: 40 s of producing, the worker joining at 13 s so a backlog
+ * sits in the broker, restarts at 10 s and 25 s. Asserts both restarts happened, over 1,000 jobs
+ * were acknowledged and every one of them completed; closes the provider; returns the report.
+ */
+export async function assertNoAcknowledgedJobLost(
+  label: string,
+  options: Pick<RestartRunOptions, 'provider' | 'store' | 'restart' | 'drainTimeoutMs'>,
+): Promise<RestartRunReport> {
+  try {
+    const report = await runBrokerRestart({ ...options, queue: 'restart', produceMs: 40_000, restartAtMs: [10_000, 25_000], workerStartMs: 13_000 });
+    console.log(`${label} restart: ${JSON.stringify({ ...report, missing: report.missing.length })}`);
+    assert.equal(report.restarts, 2);
+    assert.deepEqual(report.missing, [], 'every acknowledged job completed');
+    assert.ok(report.acknowledged > 1_000, `over 1,000 jobs acknowledged (got ${report.acknowledged})`);
+    return report;
+  } finally {
+    await options.provider.close();
+  }
+}
+
 /** Resolves once something accepts TCP connections on 127.0.0.1:`port`; rejects after `timeoutMs`. */
 export async function waitForPort(port: number, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -178,6 +200,13 @@ export class OwnedServer {
         throw new Error(`${this.command} exited at start (is port ${this.port} free?)`);
       }),
     ]);
+  }
+
+  /** SIGKILL, a second of downtime, then up again. */
+  async restart(): Promise<void> {
+    await this.kill();
+    await sleep(1_000);
+    await this.start();
   }
 
   async kill(): Promise<void> {
