@@ -12,7 +12,9 @@
  *   B:active       sorted set, score = lease expiry; an expired lease is reclaimed by the next fetch
  *   B:dead         sorted set, score = dead-at time
  *   B:dedup:<key>  string, the id of the job holding a dedup key until it is acked or dead-lettered
- *   B:signal       a short stream a long-polling fetch blocks on; every enqueue, retry, replay adds to it
+ *   B:signal       a short stream a long-polling fetch blocks on; an enqueue, retry or replay adds to
+ *                  it when B:idle says a fetch found nothing since the last signal
+ *   B:idle         set by a fetch that leased nothing (it is about to block), deleted by the next signal
  *
  * The lease lives in `B:active` rather than in the stream's idle time, so every job keeps exactly the
  * lease it was fetched with and a heartbeat extends one job without touching others; the stream's
@@ -62,8 +64,12 @@ local function bulk(command, key, list, prefixArg)
     if prefixArg then redis.call(command, key, prefixArg, unpack(list, i, last)) else redis.call(command, key, unpack(list, i, last)) end
   end
 end
+-- Only a fetch that found nothing blocks on the signal stream, and it read the stream's last id in
+-- the same script that set B:idle: so while every fetch finds work, a signal is one DEL, not an XADD.
 local function signal()
-  redis.call('XADD', base .. ':signal', 'MAXLEN', '~', 100, '*', 'n', '1')
+  if redis.call('DEL', base .. ':idle') == 1 then
+    redis.call('XADD', base .. ':signal', 'MAXLEN', '~', 100, '*', 'n', '1')
+  end
 end
 `;
 
@@ -225,6 +231,7 @@ if d[2] then wake = tonumber(d[2]) end
 local a = redis.call('ZRANGE', activeKey, 0, 0, 'WITHSCORES')
 if a[2] and (wake < 0 or tonumber(a[2]) < wake) then wake = tonumber(a[2]) end
 out[1] = wake
+redis.call('SET', base .. ':idle', '1')
 local last = redis.call('XREVRANGE', base .. ':signal', '+', '-', 'COUNT', 1)
 if last[1] then out[2] = last[1][1] end
 return out
