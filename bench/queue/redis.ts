@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { createRedisProvider } from '../../src/queue/providers/redis.js';
+import { deleteRedisPrefixes } from '../../test/queue/providers/redis-support.js';
 import {
   kairosEnqueueBatch,
   kairosEnqueueSingle,
@@ -114,19 +114,6 @@ async function benchBull(): Promise<void> {
   }
 }
 
-async function cleanup(): Promise<void> {
-  const redis = new Redis(url);
-  for (const prefix of [kairosPrefix, bullPrefix]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  }
-  redis.disconnect();
-}
-
 try {
   await benchKairos();
   await benchBull();
@@ -139,5 +126,5 @@ try {
   );
   console.log(`\nwritten to ${path}`);
 } finally {
-  await cleanup();
+  await deleteRedisPrefixes([kairosPrefix, bullPrefix], url);
 }

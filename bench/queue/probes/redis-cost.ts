@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createRedisProvider } from '../../../src/queue/providers/redis.js';
+import { deleteRedisPrefixes } from '../../../test/queue/providers/redis-support.js';
 import { kairosEnqueueBatch, kairosProcess } from '../harness.js';
 
 const jobs = Number(process.argv[2] ?? 50_000);
@@ -70,11 +71,6 @@ try {
   }
 } finally {
   await provider.close();
-  let cursor = '0';
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await admin.del(...keys);
-  } while (cursor !== '0');
+  await deleteRedisPrefixes([prefix], url);
   admin.disconnect();
 }
