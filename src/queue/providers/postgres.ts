@@ -51,11 +51,6 @@ export const POSTGRES_CAPABILITIES: ProviderCapabilities = {
   ordering: 'fifo',
 };
 
-// The batch travels as one JSON array of rows (V8's JSON.stringify, the server's JSON parser)
-// rather than 14 parallel text[] parameters, whose array literals pg and PostgreSQL build and parse
-// element by element. `conflicts`: ON CONFLICT DO NOTHING costs a speculative insertion per row
-// (a quarter of the statement), so it is left out when no row can conflict — every id generated
-// here (a fresh UUIDv7) and no dedup key; then every row is inserted and only the count comes back.
 /**
  * The batch as INSERT_SQL reads it: short keys, and nulls and zero defaults left out (the recordset
  * reads a missing key as null) — half the bytes of the full rows for PostgreSQL to parse.
@@ -63,7 +58,16 @@ export const POSTGRES_CAPABILITIES: ProviderCapabilities = {
 function wireRows(rows: readonly JobRowValues[]): string {
   return JSON.stringify(
     rows.map((row) => {
-      const wire: Record<string, string | number> = { q: row.queue, i: row.id, n: row.name, p: row.payload, r: row.run_at_ms, m: row.max_attempts, md: row.metadata, c: row.created_at_ms };
+      const wire: Record<string, string | number> = {
+        q: row.queue,
+        i: row.id,
+        n: row.name,
+        p: row.payload,
+        r: row.run_at_ms,
+        m: row.max_attempts,
+        md: row.metadata,
+        c: row.created_at_ms,
+      };
       if (row.dedup_key !== null) wire.k = row.dedup_key;
       if (row.priority !== 0) wire.pr = row.priority;
       if (row.attempt !== 0) wire.a = row.attempt;
@@ -75,6 +79,11 @@ function wireRows(rows: readonly JobRowValues[]): string {
   );
 }
 
+// The batch travels as one JSON array of rows (V8's JSON.stringify, the server's JSON parser)
+// rather than 14 parallel text[] parameters, whose array literals pg and PostgreSQL build and parse
+// element by element. `conflicts`: ON CONFLICT DO NOTHING costs a speculative insertion per row
+// (a quarter of the statement), so it is left out when no row can conflict — every id generated
+// here (a fresh UUIDv7) and no dedup key; then every row is inserted and only the count comes back.
 function insertSql(conflicts: boolean): string {
   return `
   WITH input AS (
@@ -257,7 +266,6 @@ export function createPostgresProvider(options: PostgresProviderOptions): QueueP
     return { job: rowToJob(row), error: row.last_error ?? '', deadAtMs: deadAtMs(row) };
   }
 
-
   /** Rows that cannot conflict: one plain INSERT, every row is new. */
   async function insertFresh(rows: readonly JobRowValues[], nowMs: number): Promise<EnqueueResult[]> {
     await pool.query(INSERT_FRESH_SQL, [wireRows(rows), channel, nowMs]);
@@ -284,6 +292,7 @@ export function createPostgresProvider(options: PostgresProviderOptions): QueueP
     }
     return results;
   }
+
   const provider: QueueProvider = {
     name: 'postgres',
     capabilities: POSTGRES_CAPABILITIES,
