@@ -60,7 +60,8 @@ const on = (ctx: DevContext, prefix: string, fn: (event: ServerEvent) => void): 
   });
 
 type Data = Record<string, unknown>;
-const short = (id: unknown): string => String(id).slice(0, 8);
+// The tail: job ids are UUIDv7, whose head is the creation time and alike for jobs made together.
+const short = (id: unknown): string => String(id).slice(-8);
 
 /** The local lane with the seed's maintenance jobs, persistent in the dev store. */
 export function startLocalLane(ctx: DevContext): StartedLane {
