@@ -459,6 +459,18 @@ export function runQueueProviderContract(
       await provider.ack(lease);
     });
 
+    it('round-trips payloads that are not objects: none, null, a string, a number, an array', async () => {
+      const queue = await queueFor('scalars');
+      const payloads: unknown[] = [undefined, null, 'just text', 42, [1, 'two', null]];
+      const results = await provider.enqueue(payloads.map((payload) => job(queue, { payload })));
+      const byId = new Map<string, unknown>();
+      results.forEach((result, index) => byId.set(result.id, payloads[index] ?? null));
+      const leases = await fetchUntil(provider, queue, payloads.length);
+      assert.equal(leases.length, payloads.length);
+      for (const lease of leases) assert.deepEqual(lease.job.payload, byId.get(lease.job.id));
+      for (const lease of leases) await provider.ack(lease);
+    });
+
     it('carries an attempt count handed back by Kairos (NewJob.attempt)', async () => {
       const queue = await queueFor('attempt');
       await provider.enqueue([job(queue, { attempt: 2, lastError: 'earlier failure' })]);

@@ -22,7 +22,8 @@ export function toJob(newJob: NewJob, nowMs: number): Job {
     id: newJob.id ?? newJobId(),
     queue: newJob.queue,
     name: newJob.name,
-    payload: newJob.payload,
+    // JSON has no undefined: a job without a payload is delivered with null, as the SQL stores do.
+    payload: newJob.payload ?? null,
     dedupKey: newJob.dedupKey ?? null,
     priority,
     runAtMs: newJob.runAtMs ?? nowMs,
