@@ -7,6 +7,9 @@ import { newJobId } from '../job-id.js';
 import { ConfigError } from '../../errors.js';
 import { DEFAULT_MAX_ATTEMPTS, type BackoffPolicy, type Job, type JobState, type NewJob } from '../contract.js';
 
+/** The `metadata` column of a job enqueued without metadata. */
+export const EMPTY_METADATA = '{}';
+
 /** Column values of one new `queue_jobs` row, in the order the INSERT statements list them. */
 export interface JobRowValues {
   queue: string;
@@ -86,7 +89,7 @@ export function toJobRow(job: NewJob, nowMs: number): JobRowValues {
     max_attempts: checkInteger('maxAttempts', job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1, 1_000_000),
     backoff: job.backoff === undefined ? null : JSON.stringify(job.backoff),
     timeout_ms: job.timeoutMs === undefined ? null : Math.round(job.timeoutMs),
-    metadata: JSON.stringify(job.metadata ?? {}),
+    metadata: job.metadata == null ? EMPTY_METADATA : JSON.stringify(job.metadata),
     created_at_ms: nowMs,
     last_error: job.lastError ?? null,
   };
