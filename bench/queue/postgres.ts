@@ -3,6 +3,11 @@
  * its own schema (dropped afterwards). Each is used the fastest normal way its docs describe:
  * graphile-worker's add_jobs() for batches and addJob for single jobs, run() with `concurrency`;
  * pg-boss's insert() for batches and send() for single jobs, work() with batchSize = concurrency.
+ * Kairos and graphile-worker each first enqueue 10,000 warm-up jobs in batches, untimed, into a
+ * schema of their own that is then dropped: otherwise whichever runs first pays for the process's
+ * JIT warm-up in its batch-enqueue figure. (Warming up in the measured schema and truncating it
+ * made graphile-worker's batch add a quarter slower, so neither does that.) pg-boss warms up on a
+ * queue of its own, a partition of its own, deleted before the measured runs.
  *
  * Run: node --import tsx bench/queue/postgres.ts [jobs] [competitorJobs]   (defaults 100000, 100000)
  * Needs KAIROS_BENCH_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/test.
@@ -37,6 +42,7 @@ const m: Measurement[] = [];
 const notes: string[] = [];
 const admin = new pg.Pool({ connectionString: url, max: 2 });
 const pgBossBatchSize = 100;
+const warmUpJobs = 10_000;
 
 const metric = {
   batch: (n: number) => `enqueue batch (1,000/call), ${n} jobs`,
@@ -46,7 +52,31 @@ const metric = {
   p99: `enqueue→start latency p99 (${latencyJobs} jobs, 10 ms apart)`,
 };
 
+/** Enqueues `warmUpJobs` with `enqueue` into a throwaway schema made by `open`, then drops it. */
+async function warmUp(schema: string, open: () => Promise<{ enqueue: () => Promise<unknown>; close: () => Promise<void> }>): Promise<void> {
+  const system = await open();
+  try {
+    await system.enqueue();
+  } finally {
+    await system.close();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  }
+}
+
 async function benchKairos(): Promise<void> {
+  const warmSchema = `kwarm_${suffix}`;
+  await warmUp(warmSchema, async () => {
+    const store = await openPostgresStore({ connectionString: url, schema: warmSchema, maxConnections: 20 });
+    const provider = createPostgresProvider({ store });
+    await provider.connect();
+    return {
+      enqueue: () => kairosEnqueueBatch(provider, 'warm', warmUpJobs),
+      close: async () => {
+        await provider.close();
+        await store.close();
+      },
+    };
+  });
   const schema = `kbench_${suffix}`;
   const store = await openPostgresStore({ connectionString: url, schema, maxConnections: 20 });
   const provider = createPostgresProvider({ store });
@@ -68,20 +98,29 @@ async function benchKairos(): Promise<void> {
   }
 }
 
+/** graphile-worker's add_jobs() in batches of 1,000 (jobs/s). */
+async function graphileAddBatch(schema: string, count: number, identifier: string): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < count; i += 1_000) {
+    const specs = Array.from({ length: Math.min(1_000, count - i) }, (_, k) => ({ identifier, payload: { i: i + k } }));
+    await admin.query(`SELECT ${schema}.add_jobs(ARRAY(SELECT json_populate_recordset(null::${schema}.job_spec, $1::json)))`, [JSON.stringify(specs)]);
+  }
+  return count / ((performance.now() - started) / 1_000);
+}
+
 async function benchGraphile(): Promise<void> {
+  const warmSchema = `gwarm_${suffix}`;
+  await warmUp(warmSchema, async () => {
+    const utils = await makeWorkerUtils({ connectionString: url, schema: warmSchema, logger: quietGraphile });
+    await utils.migrate();
+    return { enqueue: () => graphileAddBatch(warmSchema, warmUpJobs, 'noop'), close: async () => { await utils.release(); } };
+  });
   const schema = `gbench_${suffix}`;
   const system = 'graphile-worker 0.16';
   const n = competitorJobs;
   const utils = await makeWorkerUtils({ connectionString: url, schema, logger: quietGraphile });
   await utils.migrate();
-  const addBatch = async (count: number, identifier: string) => {
-    const started = performance.now();
-    for (let i = 0; i < count; i += 1_000) {
-      const specs = Array.from({ length: Math.min(1_000, count - i) }, (_, k) => ({ identifier, payload: { i: i + k } }));
-      await admin.query(`SELECT ${schema}.add_jobs(ARRAY(SELECT json_populate_recordset(null::${schema}.job_spec, $1::json)))`, [JSON.stringify(specs)]);
-    }
-    return count / ((performance.now() - started) / 1_000);
-  };
+  const addBatch = (count: number, identifier: string) => graphileAddBatch(schema, count, identifier);
   const processAll = async (count: number, concurrency: number) => {
     let done = 0;
     let resolveAll: () => void = () => undefined;
@@ -163,7 +202,10 @@ async function benchPgBoss(): Promise<void> {
     return rate;
   };
   try {
-    for (const q of ['c8', 'c32', 'lat']) await boss.createQueue(q);
+    for (const q of ['warm', 'c8', 'c32', 'lat']) await boss.createQueue(q);
+    await insertBatch('warm', warmUpJobs);
+    await boss.purgeQueue('warm');
+    await boss.deleteQueue('warm');
     m.push({ system, metric: metric.batch(n), value: await insertBatch('c8', n), unit: 'jobs/s', higherIsBetter: true });
     m.push({ system, metric: metric.process(n, 8), value: await processAll('c8', n, 8), unit: 'jobs/s', higherIsBetter: true });
     const single = Math.min(n, singleJobs);
