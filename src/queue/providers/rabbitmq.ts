@@ -241,6 +241,22 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
   }
 
   /**
+   * Prefetch counts leased deliveries too — the jobs a worker runs and the ones it fetched ahead —
+   * so it is widened by what is leased, checked on every fetch: up to `prefetch` more can then
+   * arrive however many jobs the workers hold (with prefetch = leased, a worker fetching ahead was
+   * held to `prefetch` jobs in flight, ×0.8 of the throughput at concurrency 32). It grows in
+   * doubling steps so a burst of leases does not re-create the consumer per job. True if it grew.
+   */
+  async function widenPrefetch(queue: string, consumer: QueueConsumer): Promise<boolean> {
+    let leased = 0;
+    for (const lease of leases.values()) if (lease.queue === queue) leased += 1;
+    if (prefetch + leased <= consumer.prefetch) return false;
+    consumer.prefetch = Math.max(prefetch + leased, consumer.prefetch * 2);
+    await consume(queue, consumer);
+    return true;
+  }
+
+  /**
    * Resolves once RabbitMQ has processed every ack / nack already sent on the consumer's channel.
    * basic.ack has no reply, so an ack is only "sent": a worker killed just after would see its
    * "completed" jobs delivered again. A synchronous method on the same channel (basic.qos with the
@@ -329,18 +345,12 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
         const consumer = await consumerFor(queue);
         returnExpired(queue, consumer);
         const taken = consumer.buffer.splice(0, fetchOptions.max).filter((d) => d.generation === consumer.generation);
-        if (taken.length > 0) return taken.map((d) => toLease(queue, d, fetchOptions.leaseMs));
+        const fetched = taken.map((d) => toLease(queue, d, fetchOptions.leaseMs));
+        const widened = await widenPrefetch(queue, consumer);
+        if (fetched.length > 0) return fetched;
         const remainingMs = deadline - clock.now();
         if (remainingMs <= 0) return [];
-        // Prefetch counts leased deliveries too: widen it by what is leased, so up to `prefetch`
-        // more can arrive however many jobs the workers hold.
-        const wanted = prefetch + [...leases.values()].filter((l) => l.queue === queue).length;
-        if (wanted > consumer.prefetch) {
-          // Grow in doubling steps so a burst of leases does not re-create the consumer per job.
-          consumer.prefetch = Math.max(wanted, consumer.prefetch * 2);
-          await consume(queue, consumer);
-          continue;
-        }
+        if (widened) continue;
         // Wake on a delivery, a lost channel, abort, the deadline — or the next lease expiry to reclaim.
         const nextExpiry = Math.min(...[...leases.values()].filter((l) => l.queue === queue).map((l) => l.untilMs - clock.now()));
         await waitForWake(consumer.waiters, Math.min(remainingMs, nextExpiry), fetchOptions.signal);
