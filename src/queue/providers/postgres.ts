@@ -258,14 +258,14 @@ export function createPostgresProvider(options: PostgresProviderOptions): QueueP
   }
 
   /** Rows that cannot conflict: one plain INSERT, every row is new. */
-  async function insertFresh(rows: readonly JobRowValues[], nowMs: number, due: string[]): Promise<EnqueueResult[]> {
-    await pool.query(INSERT_FRESH_SQL, [...columnArrays(rows, nowMs), nowMs, channel, due]);
+  async function insertFresh(rows: readonly JobRowValues[], params: unknown[]): Promise<EnqueueResult[]> {
+    await pool.query(INSERT_FRESH_SQL, params);
     return rows.map((row) => ({ id: row.id, deduplicated: false }));
   }
 
   /** Rows with caller ids or dedup keys: ON CONFLICT DO NOTHING, then each refused row's holder. */
-  async function insertDeduplicating(rows: readonly JobRowValues[], nowMs: number, due: string[]): Promise<EnqueueResult[]> {
-    const { rows: inserted } = await pool.query<{ id: string }>(INSERT_SQL, [...columnArrays(rows, nowMs), nowMs, channel, due]);
+  async function insertDeduplicating(rows: readonly JobRowValues[], params: unknown[]): Promise<EnqueueResult[]> {
+    const { rows: inserted } = await pool.query<{ id: string }>(INSERT_SQL, params);
     // RETURNING lists the ids that were inserted; the first input row with such an id is the one.
     const fresh = new Set(inserted.map((r) => r.id));
     const results: EnqueueResult[] = [];
@@ -334,7 +334,8 @@ export function createPostgresProvider(options: PostgresProviderOptions): QueueP
       const conflictFree = jobs.every((job) => job.id === undefined && job.dedupKey === undefined);
       // A batch whose every due row is refused as a duplicate still notifies: a spurious wake-up.
       const due = [...new Set(rows.filter((row) => row.run_at_ms <= nowMs).map((row) => row.queue))];
-      const results = conflictFree ? await insertFresh(rows, nowMs, due) : await insertDeduplicating(rows, nowMs, due);
+      const params = [...columnArrays(rows, nowMs), nowMs, channel, due];
+      const results = conflictFree ? await insertFresh(rows, params) : await insertDeduplicating(rows, params);
       for (const queue of due) wakeUps.wake(queue);
       return results;
     },
