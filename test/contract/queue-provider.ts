@@ -151,13 +151,16 @@ export function runQueueProviderContract(
       await provider.ack(lease);
     });
 
-    it('deduplicates by id: the second enqueue returns deduplicated and the same id, one job runs', async () => {
+    it('deduplicates by id: every later enqueue returns deduplicated and the same id, one job runs', async () => {
       const queue = await queueFor('dedup_id');
       const id = `dup-${randomUUID()}`;
       const [first] = await provider.enqueue([job(queue, { id, payload: { v: 1 } })]);
       const [second] = await provider.enqueue([job(queue, { id, payload: { v: 2 } })]);
+      // A third time too: a refused re-send must not give back the live job's own claim on its id.
+      const [third] = await provider.enqueue([job(queue, { id, payload: { v: 3 } })]);
       assert.deepEqual(first, { id, deduplicated: false });
       assert.deepEqual(second, { id, deduplicated: true });
+      assert.deepEqual(third, { id, deduplicated: true });
       const leases = await fetchUntil(provider, queue, 1);
       assert.equal(leases.length, 1);
       assert.deepEqual(leases[0]!.job.payload, { v: 1 }, 'the first job is kept');

@@ -7,7 +7,7 @@ import { createBrokerLedger, type BrokerLedger, type DedupClaim } from '../ledge
 import { closedError, connectWithRetries, redactAddress, sleep, type ConnectRetryOptions } from './broker/connect.js';
 import { createLedgerDeadLetters } from './broker/dead-letters.js';
 import { DUE_TOLERANCE_MS, dueJobs } from './broker/jobs.js';
-import { claimBatch, createClaimReleaser, releaseJobClaims } from './broker/claims.js';
+import { claimBatch, createClaimReleaser, jobClaims, releaseJobClaims } from './broker/claims.js';
 import { waitForWake } from './broker/wait-for-wake.js';
 
 /** Options of {@link createRabbitmqProvider}. */
@@ -33,6 +33,9 @@ export interface RabbitmqProviderOptions extends ConnectRetryOptions {
 
 const HDR_ATTEMPT = 'x-kairos-attempt';
 const HDR_LAST_ERROR = 'x-kairos-last-error';
+
+/** The message body: the job, and `idClaimed: false` when its id holds no ledger claim. */
+type StoredJob = Job & { idClaimed?: false };
 
 interface Delivery {
   msg: ConsumeMessage;
@@ -91,8 +94,11 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
   let reconnecting: Promise<void> | null = null;
   const declared = new Set<string>();
   const consumers = new Map<string, QueueConsumer>();
-  /** Deliveries handed out by fetch and not yet settled, by token; `untilMs` is the in-process lease. */
-  const leases = new Map<string, { delivery: Delivery; queue: string; untilMs: number }>();
+  /**
+   * Deliveries handed out by fetch and not yet settled, by token; `untilMs` is the in-process lease,
+   * `idClaimed` whether the job's id holds a ledger claim (see `publishJob`).
+   */
+  const leases = new Map<string, { delivery: Delivery; queue: string; untilMs: number; idClaimed: boolean }>();
 
   const amqpQueue = (queue: string): string => `${prefix}.${queue}`;
   const dlx = `${prefix}.dlx`;
@@ -192,9 +198,14 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
     if (previous !== null) await consumer.channel.cancel(previous);
   }
 
-  /** The whole job, attempt and last error included, is the JSON body: no header table to encode per message. */
-  function publishJob(channel: ConfirmChannel, job: Job): void {
-    channel.sendToQueue(amqpQueue(job.queue), Buffer.from(JSON.stringify(job)), {
+  /**
+   * The whole job, attempt and last error included, is the JSON body: no header table to encode per
+   * message. A job whose id Kairos generated carries `"idClaimed": false`: its id holds no ledger claim,
+   * so its ack has none to release. (Messages without the field, older ones included, hold one.)
+   */
+  function publishJob(channel: ConfirmChannel, job: Job, idClaimed: boolean): void {
+    const body: StoredJob = idClaimed ? job : { ...job, idClaimed: false };
+    channel.sendToQueue(amqpQueue(job.queue), Buffer.from(JSON.stringify(body)), {
       persistent: true,
       messageId: job.id,
       contentType: 'application/json',
@@ -203,17 +214,11 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
     });
   }
 
-  /** Ledger claims: the job id (ids must be unique while a job lives) and its dedup key. */
-  function claimsOf(job: Job): DedupClaim[] {
-    const claims = [{ key: `id:${job.id}`, jobId: job.id }];
-    if (job.dedupKey !== null) claims.push({ key: `key:${job.dedupKey}`, jobId: job.id });
-    return claims;
-  }
-  const releaseClaims = createClaimReleaser(ledger, 'rabbitmq', claimsOf);
+  const releaseClaims = createClaimReleaser(ledger, 'rabbitmq');
 
   function toLease(queue: string, delivery: Delivery, leaseMs: number): Lease {
     const { msg } = delivery;
-    const stored = JSON.parse(msg.content.toString('utf8')) as Job;
+    const stored = JSON.parse(msg.content.toString('utf8')) as StoredJob;
     const headers: Record<string, unknown> = (msg.properties.headers) ?? {};
     // Messages published before the attempt moved into the body carry it in a header.
     const base = Number(headers[HDR_ATTEMPT] ?? stored.attempt ?? 0);
@@ -222,9 +227,26 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
     const lastError = headers[HDR_LAST_ERROR] ?? stored.lastError;
     const token = `${delivery.generation}:${msg.fields.deliveryTag}`;
     const untilMs = clock.now() + leaseMs;
-    leases.set(token, { delivery, queue, untilMs });
+    leases.set(token, { delivery, queue, untilMs, idClaimed: stored.idClaimed !== false });
+    // Field by field, not a spread: it leaves `idClaimed` out and is cheaper per delivery.
+    const job: Job = {
+      id: stored.id,
+      queue,
+      name: stored.name,
+      payload: stored.payload,
+      dedupKey: stored.dedupKey,
+      priority: stored.priority,
+      runAtMs: stored.runAtMs,
+      attempt: base + returns + 1,
+      maxAttempts: stored.maxAttempts,
+      backoff: stored.backoff,
+      timeoutMs: stored.timeoutMs,
+      metadata: stored.metadata,
+      createdAtMs: stored.createdAtMs,
+      lastError: typeof lastError === 'string' ? lastError : Buffer.isBuffer(lastError) ? lastError.toString('utf8') : null,
+    };
     return {
-      job: { ...stored, queue, attempt: base + returns + 1, lastError: typeof lastError === 'string' ? lastError : Buffer.isBuffer(lastError) ? lastError.toString('utf8') : null },
+      job,
       token,
       leaseUntilMs: untilMs,
     };
@@ -293,13 +315,13 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
   }
 
   /** Takes the lease's delivery if it is still ours on a live channel; null when it was lost. */
-  function settle(lease: Lease): { channel: Channel; msg: ConsumeMessage; consumer: QueueConsumer } | null {
+  function settle(lease: Lease): { channel: Channel; msg: ConsumeMessage; consumer: QueueConsumer; idClaimed: boolean } | null {
     const held = leases.get(lease.token);
     if (held === undefined) return null;
     leases.delete(lease.token);
     const consumer = consumers.get(held.queue);
     if (consumer === undefined || consumer.generation !== held.delivery.generation) return null;
-    return { channel: consumer.channel, msg: held.delivery.msg, consumer };
+    return { channel: consumer.channel, msg: held.delivery.msg, consumer, idClaimed: held.idClaimed };
   }
 
   return {
@@ -328,8 +350,10 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
       const now = clock.now();
       const jobs = dueJobs('RabbitMQ', newJobs, now);
       for (const queue of new Set(jobs.map((j) => j.queue))) await declare(queue);
+      const chosenIds = new Set(jobs.filter((_, i) => newJobs[i]!.id !== undefined));
+      const claimsOf = (job: Job): DedupClaim[] => jobClaims(job, chosenIds.has(job));
       const { results, accepted: toPublish } = await claimBatch(ledger, 'rabbitmq', jobs, claimsOf);
-      for (const job of toPublish) publishJob(channel, job);
+      for (const job of toPublish) publishJob(channel, job, chosenIds.has(job));
       try {
         if (toPublish.length > 0) await channel.waitForConfirms();
       } catch (error) {
@@ -364,7 +388,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
       if (held === null) return;
       held.channel.ack(held.msg);
       await settled(held.consumer);
-      await releaseClaims(lease.job);
+      await releaseClaims(lease.job.queue, jobClaims(lease.job, held.idClaimed));
     },
 
     async retry(lease, retryOptions) {
@@ -376,7 +400,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
       const held = settle(lease);
       if (held === null) return; // The lease was lost: the job was already returned to the queue.
       const { publisher: channel } = await ready();
-      publishJob(channel, { ...lease.job, lastError: retryOptions.error });
+      publishJob(channel, { ...lease.job, lastError: retryOptions.error }, held.idClaimed);
       await channel.waitForConfirms();
       held.channel.ack(held.msg);
       await settled(held.consumer);
@@ -389,7 +413,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
       // NACK without requeue routes the message through the dead-letter exchange to `<queue>.dead`.
       held.channel.nack(held.msg, false, false);
       await settled(held.consumer);
-      await releaseClaims(lease.job);
+      await releaseClaims(lease.job.queue, jobClaims(lease.job, held.idClaimed));
     },
 
     extendLease(lease, leaseMs) {
@@ -405,10 +429,11 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
       clock,
       live: ready,
       ensureQueue: declare,
-      claimsOf,
+      // A replay claims the id, generated or not: the dead letter does not record which it was.
+      claimsOf: (job) => jobClaims(job),
       sendAll: async (jobs) => {
         const { publisher: channel } = await ready();
-        for (const job of jobs) publishJob(channel, job);
+        for (const job of jobs) publishJob(channel, job, true);
         await channel.waitForConfirms();
       },
     }),

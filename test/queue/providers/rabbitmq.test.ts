@@ -125,6 +125,65 @@ describe('rabbitmq provider specifics', { skip }, () => {
     }
   });
 
+  it('claims in the ledger only what can collide: a chosen id and a dedup key, held through a retry and released on ack', async () => {
+    const provider = tracked(makeProvider('claims'));
+    await provider.connect();
+    const queue = freshQueueName('claims');
+    const keys = () =>
+      (store.db.prepare("SELECT dedup_key AS key FROM broker_dedup_keys WHERE provider = 'rabbitmq' AND queue = ? ORDER BY dedup_key").all(queue) as { key: string }[]).map((r) => r.key);
+    try {
+      const [generated] = await provider.enqueue([{ queue, name: 'g', payload: null }]);
+      assert.deepEqual(keys(), [], 'a generated id is unique by construction: no claim');
+      await provider.enqueue([{ queue, name: 'c', payload: null, id: 'chosen-1' }, { queue, name: 'k', payload: null, dedupKey: 'key-1' }]);
+      const [keyed] = await provider.enqueue([{ queue, name: 'k', payload: null, dedupKey: 'key-1' }]);
+      assert.equal(keyed!.deduplicated, true);
+      assert.equal((await provider.enqueue([{ queue, name: 'c', payload: null, id: 'chosen-1' }]))[0]!.deduplicated, true);
+      assert.deepEqual(keys(), ["id:chosen-1", "key:key-1"]);
+      assert.ok(keys().includes('id:chosen-1') && keys().includes('key:key-1'));
+
+      const leases = await fetchUntil(provider, queue, 3);
+      const byName = new Map(leases.map((l) => [l.job.name, l]));
+      assert.equal(byName.get('g')!.job.id, generated!.id);
+      assert.equal('idClaimed' in byName.get('g')!.job, false, 'the body marker stays out of the job');
+      await provider.retry(byName.get('c')!, { runAtMs: Date.now(), error: 'again' });
+      assert.equal((await provider.enqueue([{ queue, name: 'c', payload: null, id: 'chosen-1' }]))[0]!.deduplicated, true, 'a retry keeps the id claim');
+      const [again] = await fetchUntil(provider, queue, 1);
+      assert.equal(again!.job.id, 'chosen-1');
+      for (const lease of [byName.get('g')!, byName.get('k')!, again!]) await provider.ack(lease);
+      assert.deepEqual(keys(), [], 'acks release every claim');
+    } finally {
+      await provider.close();
+    }
+  });
+
+  it('a message published before the idClaimed marker releases its id claim on ack', async () => {
+    const provider = tracked(makeProvider('legacy'));
+    await provider.connect();
+    const queue = freshQueueName('legacy');
+    await provider.ensureQueue(queue);
+    const prefix = [...created].find((p) => p.startsWith('kt_legacy_'))!;
+    try {
+      // What an earlier version sent: the claim taken, the body without the marker.
+      const job = { id: randomUUID(), queue, name: 'old', payload: 1, dedupKey: null, priority: 0, runAtMs: Date.now(), attempt: 0, maxAttempts: 3, backoff: null, timeoutMs: null, metadata: {}, createdAtMs: Date.now(), lastError: null };
+      store.db.prepare("INSERT INTO broker_dedup_keys (provider, queue, dedup_key, job_id, created_at_ms) VALUES ('rabbitmq', ?, ?, ?, ?)").run(queue, `id:${job.id}`, job.id, Date.now());
+      const conn = await amqp.connect(SERVICES.rabbitmq.url);
+      try {
+        const ch = await conn.createConfirmChannel();
+        ch.sendToQueue(`${prefix}.${queue}`, Buffer.from(JSON.stringify(job)), { persistent: true, messageId: job.id });
+        await ch.waitForConfirms();
+      } finally {
+        await conn.close();
+      }
+      const [lease] = await fetchUntil(provider, queue, 1);
+      assert.equal(lease!.job.id, job.id);
+      await provider.ack(lease!);
+      const left = store.db.prepare("SELECT COUNT(*) AS n FROM broker_dedup_keys WHERE provider = 'rabbitmq' AND queue = ?").get(queue) as { n: number };
+      assert.equal(left.n, 0);
+    } finally {
+      await provider.close();
+    }
+  });
+
   it('a dead letter also reaches the <queue>.dead interop queue through the dead-letter exchange', async () => {
     const provider = tracked(makeProvider('dlx'));
     await provider.connect();

@@ -1,11 +1,24 @@
 import type { EnqueueResult, Job } from '../../contract.js';
 import type { BrokerLedger, DedupClaim } from '../../ledger/index.js';
+import { groupBy } from './jobs.js';
 
 /**
  * Ledger claims for a whole enqueue batch: one `claimDedupKeys` call (one store transaction or one
  * statement) per queue in the batch, instead of one awaited store write per job — that loop was three
  * quarters of RabbitMQ's enqueue time. The outcome is the one the job-by-job loop gave.
  */
+
+/**
+ * The ledger claims of a job on a broker with no job table: its dedup key, and its id when the caller
+ * chose it (enqueueing the same id twice makes one job). An id Kairos generated is a UUIDv7, unique by
+ * construction, so it is not claimed (`idClaimed` false) — a plain job then costs no store write on
+ * enqueue or ack.
+ */
+export function jobClaims(job: Job, idClaimed = true): DedupClaim[] {
+  const claims: DedupClaim[] = idClaimed ? [{ key: `id:${job.id}`, jobId: job.id }] : [];
+  if (job.dedupKey !== null) claims.push({ key: `key:${job.dedupKey}`, jobId: job.id });
+  return claims;
+}
 
 /** Rounds of re-claiming after a refused job freed keys another job of the batch was refused on. */
 const MAX_CLAIM_ROUNDS = 8;
@@ -41,7 +54,8 @@ export async function claimBatch(
     }
   });
   for (let round = 0; pending.length > 0; round += 1) {
-    const holders = await claimByQueue(ledger, provider, pending.map((i) => jobs[i]!), claimsOf);
+    const { holders, taken } = await claimByQueue(ledger, provider, pending.map((i) => jobs[i]!), claimsOf);
+    const givenBack: { queue: string; claims: DedupClaim[] }[] = [];
     const refused = new Map<string, number>();
     pending.forEach((index, k) => {
       const holder = holders[k] ?? null;
@@ -51,10 +65,15 @@ export async function claimBatch(
       } else {
         results[index] = { id: holder, deduplicated: true };
         refused.set(jobs[index]!.id, index);
+        givenBack.push({ queue: jobs[index]!.queue, claims: taken[k]! });
       }
     });
-    // Undo the claims refused jobs did get, so a refused job holds nothing.
-    await releaseJobClaims(ledger, provider, [...refused.values()].map((i) => jobs[i]!), claimsOf);
+    // Undo the claims refused jobs did take, so a refused job holds nothing. Only those it took: a
+    // re-sent job's id claim is the live job's own (same key, same job id) and must stay.
+    for (const [queue, group] of groupBy(givenBack, (g) => g.queue)) {
+      const claims = group.flatMap((g) => g.item.claims);
+      if (claims.length > 0) await ledger.releaseDedupKeys(provider, queue, claims);
+    }
     if (round + 1 >= MAX_CLAIM_ROUNDS) break;
     pending = [...refused.values()].filter((index) => {
       const holder = results[index]!.id;
@@ -72,76 +91,71 @@ export async function releaseJobClaims(
   jobs: readonly Job[],
   claimsOf: (job: Job) => DedupClaim[],
 ): Promise<void> {
-  for (const [queue, group] of groupByQueue(jobs)) {
-    await ledger.releaseDedupKeys(provider, queue, group.flatMap((g) => claimsOf(g.job)));
+  for (const [queue, group] of groupBy(jobs, (job) => job.queue)) {
+    const claims = group.flatMap((g) => claimsOf(g.item));
+    if (claims.length > 0) await ledger.releaseDedupKeys(provider, queue, claims);
   }
 }
 
-/** For each job, the holder of its first held key (null: it took them all). */
+/** For each job, the holder of its first held key (null: it took them all), and the claims it took. */
 async function claimByQueue(
   ledger: BrokerLedger,
   provider: string,
   jobs: readonly Job[],
   claimsOf: (job: Job) => DedupClaim[],
-): Promise<(string | null)[]> {
+): Promise<{ holders: (string | null)[]; taken: DedupClaim[][] }> {
   const holders = new Array<string | null>(jobs.length).fill(null);
-  for (const [queue, group] of groupByQueue(jobs)) {
+  const taken = jobs.map((): DedupClaim[] => []);
+  for (const [queue, group] of groupBy(jobs, (job) => job.queue)) {
     const claims: DedupClaim[] = [];
     const owner: number[] = [];
-    for (const { job, index } of group) {
+    for (const { item: job, index } of group) {
       for (const claim of claimsOf(job)) {
         claims.push(claim);
         owner.push(index);
       }
     }
+    if (claims.length === 0) continue;
     const answer = await ledger.claimDedupKeys(provider, queue, claims);
     answer.forEach((holder, k) => {
       const index = owner[k]!;
-      if (holder !== null && holders[index] === null) holders[index] = holder;
+      if (holder === null) taken[index]!.push(claims[k]!);
+      else if (holders[index] === null) holders[index] = holder;
     });
   }
-  return holders;
-}
-
-function groupByQueue(jobs: readonly Job[]): Map<string, { job: Job; index: number }[]> {
-  const groups = new Map<string, { job: Job; index: number }[]>();
-  jobs.forEach((job, index) => {
-    const group = groups.get(job.queue);
-    if (group === undefined) groups.set(job.queue, [{ job, index }]);
-    else group.push({ job, index });
-  });
-  return groups;
+  return { holders, taken };
 }
 
 /**
  * Releases claims on ack, coalescing the releases of one event-loop turn into one ledger call per
  * queue (one store transaction instead of one per job; the acks of concurrent handlers arrive together).
  */
-export function createClaimReleaser(
-  ledger: BrokerLedger,
-  provider: string,
-  claimsOf: (job: Job) => DedupClaim[],
-): (job: Job) => Promise<void> {
-  let pending: { job: Job; resolve: () => void; reject: (error: Error) => void }[] = [];
+export function createClaimReleaser(ledger: BrokerLedger, provider: string): (queue: string, claims: readonly DedupClaim[]) => Promise<void> {
+  let pending: { queue: string; claims: readonly DedupClaim[]; resolve: () => void; reject: (error: Error) => void }[] = [];
   let scheduled = false;
-  const flush = (): void => {
+  const flush = async (): Promise<void> => {
     scheduled = false;
     const batch = pending;
     pending = [];
-    releaseJobClaims(ledger, provider, batch.map((p) => p.job), claimsOf).then(
-      () => batch.forEach((p) => p.resolve()),
-      (error: unknown) => {
-        const failure = error instanceof Error ? error : new Error(String(error));
-        batch.forEach((p) => p.reject(failure));
-      },
-    );
+    try {
+      for (const [queue, group] of groupBy(batch, (p) => p.queue)) {
+        await ledger.releaseDedupKeys(provider, queue, group.flatMap((g) => g.item.claims));
+      }
+      batch.forEach((p) => p.resolve());
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      batch.forEach((p) => p.reject(failure));
+    }
   };
-  return (job) =>
-    new Promise<void>((resolve, reject) => {
-      pending.push({ job, resolve, reject });
+  return (queue, claims) => {
+    // A job that holds no claim (a generated id, no dedup key) has nothing to release: no store write.
+    if (claims.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      pending.push({ queue, claims, resolve, reject });
       if (!scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        setImmediate(() => void flush());
       }
     });
+  };
 }

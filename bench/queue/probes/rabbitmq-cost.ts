@@ -1,0 +1,107 @@
+/**
+ * Probe: where a no-op job's time goes on RabbitMQ — Kairos (provider + worker runtime) vs a bare
+ * amqplib loop at the same prefetch, alternating rounds. For each: wall-clock throughput and Node CPU
+ * µs per job (process.cpuUsage). Run with `--cpu-prof` to see the Kairos path function by function.
+ * Run: node --import tsx bench/queue/probes/rabbitmq-cost.ts [jobs] [concurrency] [rounds]
+ */
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import amqp from 'amqplib';
+import { createHeldJobStore } from '../../../src/queue/held/index.js';
+import { createRabbitmqProvider } from '../../../src/queue/providers/rabbitmq.js';
+import { openSqliteStore } from '../../../src/store/sqlite/open.js';
+import { kairosEnqueueBatch, kairosProcess } from '../harness.js';
+
+const jobs = Number(process.argv[2] ?? 50_000);
+const concurrency = Number(process.argv[3] ?? 8);
+const rounds = Number(process.argv[4] ?? 3);
+const url = 'amqp://guest:guest@127.0.0.1:5672';
+const prefix = `kprobe_${randomUUID().slice(0, 8)}`;
+const dir = mkdtempSync(join(tmpdir(), 'kairos-probe-rabbitmq-'));
+const store = openSqliteStore({ path: join(dir, 'kairos.db') });
+const BARE_PREFETCH = 128;
+
+/** With PROBE_PROFILE=<dir>, each measured phase writes a CPU profile there (the enqueue is left out). */
+async function measure(label: string, run: () => Promise<number>): Promise<void> {
+  const profileDir = process.env.PROBE_PROFILE;
+  const session = profileDir === undefined ? null : new Session();
+  if (session !== null) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  const n0 = process.cpuUsage();
+  const rate = await run();
+  const n = process.cpuUsage(n0);
+  if (session !== null) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(join(profileDir!, `${label}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+  console.log(`${label.padEnd(8)} ${Math.round(rate).toString().padStart(6)} jobs/s | node ${((n.user + n.system) / jobs).toFixed(1)} µs/job`);
+}
+
+async function bare(queue: string): Promise<number> {
+  const conn = await amqp.connect(url);
+  try {
+    const publisher = await conn.createConfirmChannel();
+    await publisher.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    for (let i = 0; i < jobs; i += 1_000) {
+      for (let k = 0; k < Math.min(1_000, jobs - i); k += 1) {
+        publisher.sendToQueue(queue, Buffer.from(JSON.stringify({ id: randomUUID(), queue: 'q', name: 'noop', payload: { i: i + k }, attempt: 0 })), { persistent: true });
+      }
+      await publisher.waitForConfirms();
+    }
+    const consumer = await conn.createChannel();
+    await consumer.prefetch(BARE_PREFETCH);
+    let done = 0;
+    let resolveAll: () => void = () => undefined;
+    const all = new Promise<void>((resolve) => (resolveAll = resolve));
+    let rate = 0;
+    await measure('bare', async () => {
+      const started = performance.now();
+      await consumer.consume(queue, (msg) => {
+        if (msg === null) return;
+        JSON.parse(msg.content.toString('utf8'));
+        consumer.ack(msg);
+        done += 1;
+        if (done === jobs) resolveAll();
+      });
+      await all;
+      rate = jobs / ((performance.now() - started) / 1_000);
+      return rate;
+    });
+    await consumer.close();
+    await publisher.deleteQueue(queue);
+    return rate;
+  } finally {
+    await conn.close();
+  }
+}
+
+const provider = createRabbitmqProvider({ url, prefix, store, queueType: 'quorum', prefetch: concurrency });
+await provider.connect();
+const queues: string[] = [];
+try {
+  for (let round = 1; round <= rounds; round += 1) {
+    const q = `k${round}`;
+    queues.push(q);
+    await provider.ensureQueue(q);
+    await kairosEnqueueBatch(provider, q, jobs);
+    const heldJobs = createHeldJobStore(store, { provider: 'rabbitmq' });
+    await measure('kairos', () => kairosProcess(provider, q, jobs, concurrency, { heldJobs }));
+    if (process.env.PROBE_KAIROS_ONLY === undefined) await bare(`${prefix}.bare${round}`);
+  }
+} finally {
+  await provider.close();
+  const conn = await amqp.connect(url);
+  const ch = await conn.createChannel();
+  for (const q of queues) for (const name of [`${prefix}.${q}`, `${prefix}.${q}.dead`]) await ch.deleteQueue(name);
+  await ch.deleteExchange(`${prefix}.dlx`);
+  await conn.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
