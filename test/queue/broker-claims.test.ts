@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Job } from '../../src/queue/contract.js';
 import { createBrokerLedger } from '../../src/queue/ledger/index.js';
-import { claimBatch, releaseJobClaims } from '../../src/queue/providers/broker/claims.js';
+import { claimBatch, jobClaims, releaseJobClaims } from '../../src/queue/providers/broker/claims.js';
 import { toJob } from '../../src/queue/providers/broker/jobs.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 
@@ -17,11 +17,7 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function claimsOf(job: Job): { key: string; jobId: string }[] {
-  const claims = [{ key: `id:${job.id}`, jobId: job.id }];
-  if (job.dedupKey !== null) claims.push({ key: `key:${job.dedupKey}`, jobId: job.id });
-  return claims;
-}
+const claimsOf = (job: Job) => jobClaims(job);
 const job = (id: string, queue: string, dedupKey?: string): Job => toJob({ id, queue, name: 'n', payload: null, dedupKey }, 0);
 
 describe('claimBatch (one ledger call per queue per batch)', () => {
@@ -53,5 +49,23 @@ describe('claimBatch (one ledger call per queue per batch)', () => {
       { id: 'y', deduplicated: false },
     ]);
     assert.deepEqual(accepted.map((j) => j.id), ['y']);
+  });
+
+  it('a refused re-send gives back only what it took: the live job keeps its id claim', async () => {
+    await claimBatch(ledger, 'p', [job('held', 'd')], claimsOf);
+    // The re-send brings a dedup key it does take, then is refused on its id: the key is given back.
+    const resent = await claimBatch(ledger, 'p', [job('held', 'd', 'fresh-key')], claimsOf);
+    assert.deepEqual(resent.results, [{ id: 'held', deduplicated: true }]);
+    const third = await claimBatch(ledger, 'p', [job('held', 'd')], claimsOf);
+    assert.deepEqual(third.results, [{ id: 'held', deduplicated: true }], 'still held by the live job');
+    const other = await claimBatch(ledger, 'p', [job('other', 'd', 'fresh-key')], claimsOf);
+    assert.deepEqual(other.results, [{ id: 'other', deduplicated: false }], 'the key the re-send took is free again');
+  });
+
+  it('claims nothing for a generated id without a dedup key', () => {
+    const generated = toJob({ queue: 'e', name: 'n', payload: null }, 0);
+    assert.deepEqual(jobClaims(generated, false), []);
+    assert.deepEqual(jobClaims({ ...generated, dedupKey: 'k' }, false), [{ key: 'key:k', jobId: generated.id }]);
+    assert.deepEqual(jobClaims(generated).map((c) => c.key), [`id:${generated.id}`]);
   });
 });

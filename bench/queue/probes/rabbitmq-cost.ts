@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import amqp from 'amqplib';
 import { createHeldJobStore } from '../../../src/queue/held/index.js';
@@ -24,6 +25,14 @@ const dir = mkdtempSync(join(tmpdir(), 'kairos-probe-rabbitmq-'));
 const store = openSqliteStore({ path: join(dir, 'kairos.db') });
 const BARE_PREFETCH = 128;
 
+/** CPU time of the RabbitMQ server (the beam.smp process on this machine), from /proc, in µs. */
+function brokerCpuUs(): number {
+  const pid = execFileSync('pgrep', ['-f', 'beam.smp.*rabbit'], { encoding: 'utf8' }).trim().split('\n')[0]!;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second here).
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 /** With PROBE_PROFILE=<dir>, each measured phase writes a CPU profile there (the enqueue is left out). */
 async function measure(label: string, run: () => Promise<number>): Promise<void> {
   const profileDir = process.env.PROBE_PROFILE;
@@ -34,14 +43,16 @@ async function measure(label: string, run: () => Promise<number>): Promise<void>
     await session.post('Profiler.start');
   }
   const n0 = process.cpuUsage();
+  const b0 = brokerCpuUs();
   const rate = await run();
   const n = process.cpuUsage(n0);
+  const b = brokerCpuUs() - b0;
   if (session !== null) {
     const { profile } = await session.post('Profiler.stop');
     writeFileSync(join(profileDir!, `${label}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
     session.disconnect();
   }
-  console.log(`${label.padEnd(8)} ${Math.round(rate).toString().padStart(6)} jobs/s | node ${((n.user + n.system) / jobs).toFixed(1)} µs/job`);
+  console.log(`${label.padEnd(8)} ${Math.round(rate).toString().padStart(6)} jobs/s | node ${((n.user + n.system) / jobs).toFixed(1)} µs/job | rabbitmq ${(b / jobs).toFixed(1)} µs/job`);
 }
 
 async function bare(queue: string): Promise<number> {

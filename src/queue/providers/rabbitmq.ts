@@ -1,4 +1,4 @@
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConfigError, ProviderUnavailableError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
@@ -9,6 +9,7 @@ import { createLedgerDeadLetters } from './broker/dead-letters.js';
 import { DUE_TOLERANCE_MS, dueJobs } from './broker/jobs.js';
 import { claimBatch, createClaimReleaser, jobClaims, releaseJobClaims } from './broker/claims.js';
 import { waitForWake } from './broker/wait-for-wake.js';
+import { AckWindow, type WindowEntry } from './rabbitmq/ack-window.js';
 
 /** Options of {@link createRabbitmqProvider}. */
 export interface RabbitmqProviderOptions extends ConnectRetryOptions {
@@ -37,8 +38,7 @@ const HDR_LAST_ERROR = 'x-kairos-last-error';
 /** The message body: the job, and `idClaimed: false` when its id holds no ledger claim. */
 type StoredJob = Job & { idClaimed?: false };
 
-interface Delivery {
-  msg: ConsumeMessage;
+interface Delivery extends WindowEntry {
   generation: number;
 }
 
@@ -46,6 +46,8 @@ interface QueueConsumer {
   channel: Channel;
   generation: number;
   buffer: Delivery[];
+  /** Every unsettled delivery of the channel, so acks go out coalesced (see AckWindow). */
+  acks: AckWindow;
   prefetch: number;
   consumerTag: string | null;
   waiters: Set<() => void>;
@@ -173,7 +175,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
     const { model: conn } = await ready();
     const channel = await conn.createChannel();
     channel.on('error', () => undefined);
-    const consumer: QueueConsumer = { channel, generation, buffer: [], prefetch, consumerTag: null, waiters: new Set(), barrier: null, nextBarrier: null };
+    const consumer: QueueConsumer = { channel, generation, buffer: [], acks: new AckWindow(channel), prefetch, consumerTag: null, waiters: new Set(), barrier: null, nextBarrier: null };
     channel.on('close', () => {
       if (consumers.get(queue) === consumer) consumers.delete(queue);
       for (const [token, lease] of leases) if (lease.queue === queue && lease.delivery.generation === consumer.generation) leases.delete(token);
@@ -190,7 +192,9 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
     await consumer.channel.prefetch(consumer.prefetch);
     const { consumerTag } = await consumer.channel.consume(amqpQueue(queue), (msg) => {
       if (msg === null) return;
-      consumer.buffer.push({ msg, generation: consumer.generation });
+      const delivery: Delivery = { msg, generation: consumer.generation, state: 'open' };
+      consumer.acks.delivered(delivery);
+      consumer.buffer.push(delivery);
       for (const wake of consumer.waiters) wake();
     });
     consumer.consumerTag = consumerTag;
@@ -258,7 +262,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
     for (const [token, lease] of leases) {
       if (lease.queue !== queue || lease.untilMs > now) continue;
       leases.delete(token);
-      if (lease.delivery.generation === consumer.generation) consumer.channel.nack(lease.delivery.msg, false, true);
+      if (lease.delivery.generation === consumer.generation) consumer.acks.nack(lease.delivery, true);
     }
   }
 
@@ -280,16 +284,21 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
   }
 
   /**
-   * Resolves once RabbitMQ has processed every ack / nack already sent on the consumer's channel.
+   * Resolves once RabbitMQ has processed every ack / nack marked or sent on the consumer's channel.
    * basic.ack has no reply, so an ack is only "sent": a worker killed just after would see its
    * "completed" jobs delivered again. A synchronous method on the same channel (basic.qos with the
    * current prefetch, a no-op) is answered only after the methods before it, so its reply proves the
    * acks arrived. Settles that arrive while one barrier is in flight share the next one (group commit),
-   * so there is at most one extra round trip in flight per channel whatever the concurrency.
+   * so there is at most one extra round trip in flight per channel whatever the concurrency. The acks
+   * themselves do not wait for a barrier: the AckWindow sends them once per event-loop turn, so the
+   * broker's unacked window drains while a proof is in flight (waiting held it full: 30,000 against
+   * 48,000 jobs/s at concurrency 8).
    */
   function settled(consumer: QueueConsumer): Promise<void> {
     if (consumer.nextBarrier !== null) return consumer.nextBarrier;
     const start = (): Promise<void> => {
+      // The acks marked until now leave first, coalesced; the barrier's reply then proves them.
+      consumer.acks.flush();
       const barrier = consumer.channel.prefetch(consumer.prefetch).then(
         () => undefined,
         (error: unknown) => {
@@ -315,13 +324,13 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
   }
 
   /** Takes the lease's delivery if it is still ours on a live channel; null when it was lost. */
-  function settle(lease: Lease): { channel: Channel; msg: ConsumeMessage; consumer: QueueConsumer; idClaimed: boolean } | null {
+  function settle(lease: Lease): { delivery: Delivery; consumer: QueueConsumer; idClaimed: boolean } | null {
     const held = leases.get(lease.token);
     if (held === undefined) return null;
     leases.delete(lease.token);
     const consumer = consumers.get(held.queue);
     if (consumer === undefined || consumer.generation !== held.delivery.generation) return null;
-    return { channel: consumer.channel, msg: held.delivery.msg, consumer, idClaimed: held.idClaimed };
+    return { delivery: held.delivery, consumer, idClaimed: held.idClaimed };
   }
 
   return {
@@ -386,7 +395,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
       const held = settle(lease);
       // A lost lease: the message went back to the queue and is live; its next holder releases the claims.
       if (held === null) return;
-      held.channel.ack(held.msg);
+      held.consumer.acks.markAck(held.delivery);
       await settled(held.consumer);
       await releaseClaims(lease.job.queue, jobClaims(lease.job, held.idClaimed));
     },
@@ -402,7 +411,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
       const { publisher: channel } = await ready();
       publishJob(channel, { ...lease.job, lastError: retryOptions.error }, held.idClaimed);
       await channel.waitForConfirms();
-      held.channel.ack(held.msg);
+      held.consumer.acks.markAck(held.delivery);
       await settled(held.consumer);
     },
 
@@ -411,7 +420,7 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
       if (held === null) return;
       await ledger.putDeadLetter('rabbitmq', { job: { ...lease.job, lastError: error }, error, deadAtMs: clock.now() });
       // NACK without requeue routes the message through the dead-letter exchange to `<queue>.dead`.
-      held.channel.nack(held.msg, false, false);
+      held.consumer.acks.nack(held.delivery, false);
       await settled(held.consumer);
       await releaseClaims(lease.job.queue, jobClaims(lease.job, held.idClaimed));
     },

@@ -156,6 +156,34 @@ describe('rabbitmq provider specifics', { skip }, () => {
     }
   });
 
+  it('coalesced acks settle exactly the finished jobs: finished out of order, around a running one and a dead letter', async () => {
+    const label = `acks_${randomUUID().slice(0, 6)}`;
+    const prefix = `kt_${label}_${randomUUID().slice(0, 8)}`;
+    created.add(prefix);
+    const open = () => tracked(createRabbitmqProvider({ url: SERVICES.rabbitmq.url, prefix, store, prefetch: 10 }));
+    const queue = freshQueueName('acks');
+    const first = open();
+    await first.connect();
+    const ids = (await first.enqueue(Array.from({ length: 8 }, (_, i) => ({ queue, name: 'a', payload: i })))).map((r) => r.id);
+    const leases = await fetchUntil(first, queue, 8);
+    assert.deepEqual(leases.map((l) => l.job.id), ids);
+    // Jobs 0 and 5 keep running; 3 is dead-lettered; the rest finish in reverse order, together.
+    await Promise.all([7, 6, 4, 2, 1].map((i) => first.ack(leases[i]!)));
+    await first.deadLetter(leases[3]!, 'bad');
+    await first.close();
+    const second = open();
+    await second.connect();
+    try {
+      const back = await fetchUntil(second, queue, 2);
+      assert.deepEqual(back.map((l) => l.job.id).sort(), [ids[0], ids[5]].sort(), 'only the running jobs come back');
+      assert.deepEqual(await second.fetch(queue, { max: 10, leaseMs: 30_000, waitMs: 300 }), [], 'nothing else');
+      for (const lease of back) await second.ack(lease);
+      assert.deepEqual((await second.listDeadLetters(queue)).map((d) => d.job.id), [ids[3]]);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('a message published before the idClaimed marker releases its id claim on ack', async () => {
     const provider = tracked(makeProvider('legacy'));
     await provider.connect();
