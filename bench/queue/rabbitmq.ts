@@ -14,6 +14,7 @@ import amqp from 'amqplib';
 import { createHeldJobStore } from '../../src/queue/held/index.js';
 import { createRabbitmqProvider } from '../../src/queue/providers/rabbitmq.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { bareConsume, barePublish } from './amqp-bare.js';
 import { kairosEnqueueBatch, kairosProcess, reportAgainstBareLoop, type Measurement } from './harness.js';
 
 const jobs = Number(process.argv[2] ?? 100_000);
@@ -55,30 +56,10 @@ async function benchBare(concurrencies: readonly number[], system: string, prefe
     for (const concurrency of concurrencies) {
       const queue = `${barePrefix}.c${concurrency}.p${prefetchOf(concurrency)}`;
       const publisher = await conn.createConfirmChannel();
-      await publisher.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-      const body = (i: number) => Buffer.from(JSON.stringify({ id: randomUUID(), queue: 'q', name: 'noop', payload: { i }, attempt: 0, maxAttempts: 3, metadata: {} }));
-      let started = performance.now();
-      for (let i = 0; i < jobs; i += 1_000) {
-        for (let k = 0; k < Math.min(1_000, jobs - i); k += 1) publisher.sendToQueue(queue, body(i + k), { persistent: true, contentType: 'application/json' });
-        await publisher.waitForConfirms();
-      }
-      if (concurrency === 8) m.push({ system, metric: `enqueue batch (1,000/call), ${jobs} jobs`, value: jobs / ((performance.now() - started) / 1_000), unit: 'jobs/s', higherIsBetter: true });
-      const consumer = await conn.createChannel();
-      await consumer.prefetch(prefetchOf(concurrency));
-      let done = 0;
-      let resolveAll: () => void = () => undefined;
-      const all = new Promise<void>((resolve) => (resolveAll = resolve));
-      started = performance.now();
-      await consumer.consume(queue, (msg) => {
-        if (msg === null) return;
-        JSON.parse(msg.content.toString('utf8'));
-        consumer.ack(msg);
-        done += 1;
-        if (done === jobs) resolveAll();
-      });
-      await all;
-      m.push({ system, metric: `process ${jobs} no-op jobs, concurrency ${concurrency}`, value: jobs / ((performance.now() - started) / 1_000), unit: 'jobs/s', higherIsBetter: true });
-      await consumer.close();
+      const enqueue = await barePublish(publisher, queue, jobs);
+      if (concurrency === 8) m.push({ system, metric: `enqueue batch (1,000/call), ${jobs} jobs`, value: enqueue, unit: 'jobs/s', higherIsBetter: true });
+      const processed = await bareConsume(conn, queue, jobs, prefetchOf(concurrency));
+      m.push({ system, metric: `process ${jobs} no-op jobs, concurrency ${concurrency}`, value: processed, unit: 'jobs/s', higherIsBetter: true });
       await publisher.deleteQueue(queue);
       await publisher.close();
     }

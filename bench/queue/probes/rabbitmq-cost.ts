@@ -14,6 +14,7 @@ import amqp from 'amqplib';
 import { createHeldJobStore } from '../../../src/queue/held/index.js';
 import { createRabbitmqProvider } from '../../../src/queue/providers/rabbitmq.js';
 import { openSqliteStore } from '../../../src/store/sqlite/open.js';
+import { bareConsume, barePublish } from '../amqp-bare.js';
 import { kairosEnqueueBatch, kairosProcess } from '../harness.js';
 
 const jobs = Number(process.argv[2] ?? 50_000);
@@ -55,39 +56,13 @@ async function measure(label: string, run: () => Promise<number>): Promise<void>
   console.log(`${label.padEnd(8)} ${Math.round(rate).toString().padStart(6)} jobs/s | node ${((n.user + n.system) / jobs).toFixed(1)} µs/job | rabbitmq ${(b / jobs).toFixed(1)} µs/job`);
 }
 
-async function bare(queue: string): Promise<number> {
+async function bare(queue: string): Promise<void> {
   const conn = await amqp.connect(url);
   try {
     const publisher = await conn.createConfirmChannel();
-    await publisher.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-    for (let i = 0; i < jobs; i += 1_000) {
-      for (let k = 0; k < Math.min(1_000, jobs - i); k += 1) {
-        publisher.sendToQueue(queue, Buffer.from(JSON.stringify({ id: randomUUID(), queue: 'q', name: 'noop', payload: { i: i + k }, attempt: 0 })), { persistent: true });
-      }
-      await publisher.waitForConfirms();
-    }
-    const consumer = await conn.createChannel();
-    await consumer.prefetch(BARE_PREFETCH);
-    let done = 0;
-    let resolveAll: () => void = () => undefined;
-    const all = new Promise<void>((resolve) => (resolveAll = resolve));
-    let rate = 0;
-    await measure('bare', async () => {
-      const started = performance.now();
-      await consumer.consume(queue, (msg) => {
-        if (msg === null) return;
-        JSON.parse(msg.content.toString('utf8'));
-        consumer.ack(msg);
-        done += 1;
-        if (done === jobs) resolveAll();
-      });
-      await all;
-      rate = jobs / ((performance.now() - started) / 1_000);
-      return rate;
-    });
-    await consumer.close();
+    await barePublish(publisher, queue, jobs);
+    await measure('bare', () => bareConsume(conn, queue, jobs, BARE_PREFETCH));
     await publisher.deleteQueue(queue);
-    return rate;
   } finally {
     await conn.close();
   }
