@@ -297,9 +297,12 @@ export function createRabbitmqProvider(options: RabbitmqProviderOptions = {}): Q
   function settled(consumer: QueueConsumer): Promise<void> {
     if (consumer.nextBarrier !== null) return consumer.nextBarrier;
     const start = (): Promise<void> => {
-      // The acks marked until now leave first, coalesced; the barrier's reply then proves them.
-      consumer.acks.flush();
-      const barrier = consumer.channel.prefetch(consumer.prefetch).then(
+      const barrier = (async () => {
+        // The acks marked until now leave first, coalesced; the barrier's reply then proves them. (In
+        // an async function, so a channel that closed meanwhile rejects like a failed barrier.)
+        consumer.acks.flush();
+        await consumer.channel.prefetch(consumer.prefetch);
+      })().then(
         () => undefined,
         (error: unknown) => {
           throw new ProviderUnavailableError(
