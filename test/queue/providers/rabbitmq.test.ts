@@ -4,6 +4,7 @@ import { after, describe, it } from 'node:test';
 import amqp from 'amqplib';
 import { ConfigError, ProviderUnavailableError } from '../../../src/errors.js';
 import type { QueueProvider } from '../../../src/queue/contract.js';
+import { toJob } from '../../../src/queue/providers/broker/jobs.js';
 import { createRabbitmqProvider, type RabbitmqProviderOptions } from '../../../src/queue/providers/rabbitmq.js';
 import { fetchUntil, freshQueueName, runQueueProviderContract } from '../../contract/queue-provider.js';
 import { runQueueRuntimeContract } from '../../contract/queue-runtime.js';
@@ -59,6 +60,12 @@ function tracked(provider: QueueProvider): QueueProvider {
     return enqueue(jobs);
   };
   return provider;
+}
+
+/** The keys RabbitMQ jobs of `queue` hold in the ledger, sorted. */
+function ledgerKeys(queue: string): string[] {
+  const rows = store.db.prepare("SELECT dedup_key AS key FROM broker_dedup_keys WHERE provider = 'rabbitmq' AND queue = ? ORDER BY dedup_key").all(queue) as { key: string }[];
+  return rows.map((r) => r.key);
 }
 
 after(async () => {
@@ -129,8 +136,7 @@ describe('rabbitmq provider specifics', { skip }, () => {
     const provider = tracked(makeProvider('claims'));
     await provider.connect();
     const queue = freshQueueName('claims');
-    const keys = () =>
-      (store.db.prepare("SELECT dedup_key AS key FROM broker_dedup_keys WHERE provider = 'rabbitmq' AND queue = ? ORDER BY dedup_key").all(queue) as { key: string }[]).map((r) => r.key);
+    const keys = () => ledgerKeys(queue);
     try {
       const [generated] = await provider.enqueue([{ queue, name: 'g', payload: null }]);
       assert.deepEqual(keys(), [], 'a generated id is unique by construction: no claim');
@@ -192,7 +198,7 @@ describe('rabbitmq provider specifics', { skip }, () => {
     const prefix = [...created].find((p) => p.startsWith('kt_legacy_'))!;
     try {
       // What an earlier version sent: the claim taken, the body without the marker.
-      const job = { id: randomUUID(), queue, name: 'old', payload: 1, dedupKey: null, priority: 0, runAtMs: Date.now(), attempt: 0, maxAttempts: 3, backoff: null, timeoutMs: null, metadata: {}, createdAtMs: Date.now(), lastError: null };
+      const job = toJob({ queue, name: 'old', payload: 1 }, Date.now());
       store.db.prepare("INSERT INTO broker_dedup_keys (provider, queue, dedup_key, job_id, created_at_ms) VALUES ('rabbitmq', ?, ?, ?, ?)").run(queue, `id:${job.id}`, job.id, Date.now());
       const conn = await amqp.connect(SERVICES.rabbitmq.url);
       try {
@@ -205,8 +211,7 @@ describe('rabbitmq provider specifics', { skip }, () => {
       const [lease] = await fetchUntil(provider, queue, 1);
       assert.equal(lease!.job.id, job.id);
       await provider.ack(lease!);
-      const left = store.db.prepare("SELECT COUNT(*) AS n FROM broker_dedup_keys WHERE provider = 'rabbitmq' AND queue = ?").get(queue) as { n: number };
-      assert.equal(left.n, 0);
+      assert.deepEqual(ledgerKeys(queue), []);
     } finally {
       await provider.close();
     }

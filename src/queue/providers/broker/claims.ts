@@ -70,10 +70,7 @@ export async function claimBatch(
     });
     // Undo the claims refused jobs did take, so a refused job holds nothing. Only those it took: a
     // re-sent job's id claim is the live job's own (same key, same job id) and must stay.
-    for (const [queue, group] of groupBy(givenBack, (g) => g.queue)) {
-      const claims = group.flatMap((g) => g.item.claims);
-      if (claims.length > 0) await ledger.releaseDedupKeys(provider, queue, claims);
-    }
+    await releaseByQueue(ledger, provider, givenBack);
     if (round + 1 >= MAX_CLAIM_ROUNDS) break;
     pending = [...refused.values()].filter((index) => {
       const holder = results[index]!.id;
@@ -91,8 +88,17 @@ export async function releaseJobClaims(
   jobs: readonly Job[],
   claimsOf: (job: Job) => DedupClaim[],
 ): Promise<void> {
-  for (const [queue, group] of groupBy(jobs, (job) => job.queue)) {
-    const claims = group.flatMap((g) => claimsOf(g.item));
+  await releaseByQueue(ledger, provider, jobs.map((job) => ({ queue: job.queue, claims: claimsOf(job) })));
+}
+
+/** Releases claims, one ledger call per queue that has any. */
+async function releaseByQueue(
+  ledger: BrokerLedger,
+  provider: string,
+  items: readonly { queue: string; claims: readonly DedupClaim[] }[],
+): Promise<void> {
+  for (const [queue, group] of groupBy(items, (item) => item.queue)) {
+    const claims = group.flatMap((g) => g.item.claims);
     if (claims.length > 0) await ledger.releaseDedupKeys(provider, queue, claims);
   }
 }
@@ -138,9 +144,7 @@ export function createClaimReleaser(ledger: BrokerLedger, provider: string): (qu
     const batch = pending;
     pending = [];
     try {
-      for (const [queue, group] of groupBy(batch, (p) => p.queue)) {
-        await ledger.releaseDedupKeys(provider, queue, group.flatMap((g) => g.item.claims));
-      }
+      await releaseByQueue(ledger, provider, batch);
       batch.forEach((p) => p.resolve());
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
